@@ -1,0 +1,69 @@
+//! Validates `spec/vm.yaml` and generates the client from it with progenitor.
+//!
+//! The generated code lands in `$OUT_DIR/vm.rs` and is included by `src/generated.rs`; it is
+//! never checked in, so editing the spec and rebuilding is all an API update takes.
+
+#[path = "build_support/validate.rs"]
+mod validate;
+
+use std::{env, fs, path::PathBuf, process};
+
+const SPEC: &str = "spec/vm.yaml";
+
+fn main() {
+    println!("cargo:rerun-if-changed={SPEC}");
+    println!("cargo:rerun-if-changed=build_support/validate.rs");
+    if let Err(line) = generate() {
+        // One readable line instead of a generator panic or a wall of compile errors.
+        eprintln!("error: {line}");
+        process::exit(1);
+    }
+}
+
+fn generate() -> Result<(), String> {
+    let text = fs::read_to_string(SPEC).map_err(|e| format!("{SPEC}: cannot read: {e}"))?;
+    let spec = validate::parse_and_validate(SPEC, &text)?;
+
+    let mut settings = progenitor::GenerationSettings::default();
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_hooks(progenitor::HooksMode::Expected)
+        .with_inner_type("crate::client::SigningContext".parse().expect("a type path"));
+    if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
+        settings.with_derive("schemars::JsonSchema");
+    }
+    let tokens = progenitor::Generator::new(&settings)
+        .generate_tokens(&spec)
+        .map_err(|e| format!("{SPEC}: progenitor cannot generate a client: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("{SPEC}: generated code does not parse: {e}"))?;
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    write(&out_dir.join("vm.rs"), &prettyplease::unparse(&file))?;
+
+    // Facts of the spec the hand-written layer needs: the default server and its base path.
+    let server = spec
+        .servers
+        .first()
+        .map(|s| s.url.trim_end_matches('/').to_owned())
+        .ok_or_else(|| format!("{SPEC}: `servers` is empty; the first server is the default endpoint"))?;
+    let url_start = server.find("://").map(|i| i + 3).unwrap_or(0);
+    let base_path = server[url_start..].find('/').map(|i| &server[url_start + i..]).unwrap_or("");
+    let origin = &server[..server.len() - base_path.len()];
+    write(
+        &out_dir.join("meta.rs"),
+        &format!(
+            "/// The default endpoint, from the spec's first server.\n\
+             pub const DEFAULT_ENDPOINT: &str = {origin:?};\n\
+             /// The base path every operation's path is appended to, from the spec's first server.\n\
+             pub(crate) const BASE_PATH: &str = {base_path:?};\n\
+             /// The API revision, the spec's `info.version`.\n\
+             pub const API_VERSION: &str = {:?};\n",
+            spec.info.version
+        ),
+    )
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}

@@ -1,0 +1,231 @@
+//! One classification of an HTTP answer: success, or which [`ErrorKind`] of failure.
+//!
+//! Used by the retry loop (to decide whether to try again) and for the final error alike, so
+//! the two can never disagree. Works from the raw status, headers and body bytes: an HTML page
+//! from a proxy, an empty body or a truncated one are classified, never a panic.
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use crate::{Error, ErrorKind};
+
+/// The response header carrying the request id when the body has none.
+pub const REQUEST_ID_HEADER: &str = "x-jdcloud-request-id";
+
+/// The parts of any JD Cloud answer that classification needs.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "requestId", default)]
+    request_id: Option<serde_json::Value>,
+    #[serde(default)]
+    error: Option<ErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Classifies an answer: `Ok(())` for a success, else the error it carries.
+///
+/// A JSON body with a non-null `error` object is an error whatever the HTTP status.
+pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
+    let header_request_id = headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let envelope = serde_json::from_slice::<Envelope>(body).ok();
+    let success = (200..300).contains(&status);
+
+    let Some(envelope) = envelope else {
+        if success {
+            return Err(Error::new(ErrorKind::MalformedResponse)
+                .with_status(status)
+                .with_message(describe_unparsable(body))
+                .with_request_id(header_request_id));
+        }
+        let kind = kind_for(status, None, "");
+        return Err(Error::new(kind)
+            .with_status(status)
+            .with_message(describe_unparsable(body))
+            .with_request_id(header_request_id)
+            .with_retry_after(retry_after(headers)));
+    };
+
+    let request_id = match envelope.request_id {
+        Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id),
+        _ => header_request_id,
+    };
+    match envelope.error {
+        None if success => Ok(()),
+        None => Err(Error::new(kind_for(status, None, ""))
+            .with_status(status)
+            .with_request_id(request_id)
+            .with_retry_after(retry_after(headers))),
+        Some(error) => {
+            // A 200 carrying an error: the body's own `code` says which status it means.
+            let effective = if success {
+                error
+                    .code
+                    .as_ref()
+                    .and_then(serde_json::Value::as_u64)
+                    .and_then(|c| u16::try_from(c).ok())
+                    .filter(|c| *c >= 400)
+                    .unwrap_or(status)
+            } else {
+                status
+            };
+            let message = error.message.unwrap_or_default();
+            let kind = kind_for(effective, error.status.as_deref(), &message);
+            let mut e = Error::new(kind)
+                .with_status(status)
+                .with_request_id(request_id)
+                .with_retry_after(retry_after(headers));
+            if let Some(code) = error.status {
+                e = e.with_code(code);
+            }
+            if !message.is_empty() {
+                e = e.with_message(message);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The kind for a status, the body's `error.status` and `error.message`.
+pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorKind {
+    use ErrorKind::*;
+    // The documented errors of attachNetworkInterface, by their messages.
+    match code {
+        Some("FAILED_PRECONDITION") => {
+            return if message.starts_with("Conflict with underlay task") {
+                TaskConflict
+            } else if message.starts_with("Invalid instance status") {
+                InvalidInstanceStatus
+            } else if message.contains("NetworkInterface limit exceeded") {
+                NetworkInterfaceLimitExceeded
+            } else if message.starts_with("NetworkInterface has been attached on other device") {
+                NetworkInterfaceInUse
+            } else if message.starts_with("No NetworkInterface permissions") {
+                NetworkInterfacePermissionDenied
+            } else if message.starts_with("ElasticIp ") && message.contains("are not in the same az") {
+                ElasticIpAzMismatch
+            } else {
+                FailedPrecondition
+            };
+        }
+        Some("NOT_FOUND") if message.starts_with("Instance '") && message.ends_with("' not found.") => {
+            return InstanceNotFound
+        }
+        Some("NOT_FOUND") => return NotFound,
+        Some("ACCESS_ERROR" | "UNAUTHENTICATED") => return Unauthenticated,
+        Some("PERMISSION_DENIED" | "FORBIDDEN") => return PermissionDenied,
+        Some("RATE_LIMIT" | "HTTP_RATE_LIMIT_EXCEEDED" | "RESOURCE_EXHAUSTED") if status == 429 => {
+            return Throttled
+        }
+        Some("INTERNAL") if status >= 500 => return InternalServerError,
+        Some("UNKNOWN") if status >= 500 => return UnknownServerError,
+        Some("UNAVAILABLE") => return ServiceUnavailable,
+        _ => {}
+    }
+    match status {
+        401 => Unauthenticated,
+        403 => PermissionDenied,
+        404 => NotFound,
+        429 => Throttled,
+        500 => InternalServerError,
+        501..=599 => ServiceUnavailable,
+        400..=499 => InvalidArgument,
+        // An answer outside 2xx/4xx/5xx (a 3xx the client did not follow, a 1xx): not JD Cloud's.
+        _ => MalformedResponse,
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+fn describe_unparsable(body: &[u8]) -> String {
+    if body.is_empty() {
+        "empty response body".to_owned()
+    } else if std::str::from_utf8(body).is_err() {
+        format!("response body of {} bytes is not UTF-8", body.len())
+    } else {
+        format!("response body of {} bytes is not a JD Cloud JSON answer", body.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(status: u16, body: &str) -> Error {
+        classify(status, &HeaderMap::new(), body.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn a_200_with_an_error_object_is_an_error() {
+        let e = err(
+            200,
+            r#"{"requestId":"r1","error":{"code":400,"status":"FAILED_PRECONDITION","message":"Invalid instance status stopping"}}"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::InvalidInstanceStatus);
+        assert_eq!(e.http_status(), Some(200));
+        assert_eq!(e.request_id(), Some("r1"));
+    }
+
+    #[test]
+    fn a_200_with_a_null_error_is_a_success() {
+        assert!(classify(200, &HeaderMap::new(), br#"{"requestId":"r","error":null}"#).is_ok());
+    }
+
+    #[test]
+    fn an_html_502_is_service_unavailable_with_the_header_request_id() {
+        let mut h = HeaderMap::new();
+        h.insert(REQUEST_ID_HEADER, "hdr-id".parse().unwrap());
+        let e = classify(502, &h, b"<html>bad gateway</html>").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::ServiceUnavailable);
+        assert_eq!(e.http_status(), Some(502));
+        assert_eq!(e.request_id(), Some("hdr-id"));
+    }
+
+    #[test]
+    fn truncated_json_on_200_is_malformed() {
+        assert_eq!(err(200, r#"{"requestId":"r"#).kind(), ErrorKind::MalformedResponse);
+    }
+
+    #[test]
+    fn gateway_errors_are_classified_by_status() {
+        assert_eq!(
+            err(401, r#"{"requestId":"r","error":{"code":401,"status":"ACCESS_ERROR","message":"sign result is not same [gw]"}}"#).kind(),
+            ErrorKind::Unauthenticated
+        );
+        assert_eq!(
+            err(429, r#"{"requestId":"r","error":{"code":429,"status":"HTTP_RATE_LIMIT_EXCEEDED","message":"slow down"}}"#).kind(),
+            ErrorKind::Throttled
+        );
+        assert_eq!(err(503, "").kind(), ErrorKind::ServiceUnavailable);
+        assert_eq!(err(504, "oops").kind(), ErrorKind::ServiceUnavailable);
+        assert_eq!(err(403, "").kind(), ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "3".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+    }
+}

@@ -1,0 +1,623 @@
+//! Building a [`Client`], and the hooks that sign, send, classify and retry every request.
+//!
+//! Data flows one way: the generated builder makes a `reqwest::Request`; [`ClientHooks::exec`]
+//! signs each attempt afresh, sends it, classifies the answer and retries what is safe; the
+//! generated code then decodes a success, and a failure reaches the caller as [`Error`].
+
+use std::{
+    fmt,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant, SystemTime},
+};
+
+use base64::Engine as _;
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tracing::Instrument as _;
+
+use crate::{
+    classify,
+    credentials::Credentials,
+    meta,
+    signing::{self, SignableRequest, SigningAlgorithm, SigningKey},
+    Client, Error, ErrorKind, RetryConfig,
+};
+
+/// The service name in the credential scope.
+const SERVICE: &str = "vm";
+/// Scope region for a request whose path names none (JD Cloud's global pseudo-region).
+const GLOBAL_REGION: &str = "jdcloud-api";
+/// Distinct signing keys kept (one per day and region in use).
+const KEY_CACHE_SIZE: usize = 16;
+/// Status of the stand-in response that carries a failure through progenitor to [`Error`]:
+/// outside 2xx/4xx/5xx, so the generated code passes it on untouched as `UnexpectedResponse`.
+const FAILURE_STATUS: u16 = 999;
+
+/// The default per-attempt timeout, as the official SDKs use.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The default limit on a response body.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
+
+/// A clock for the `x-jdcloud-date` header; replaceable so tests can pin a signature.
+pub(crate) type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+/// A source of `x-jdcloud-nonce` values; replaceable so tests can pin a signature.
+pub(crate) type NonceSource = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Builds a [`Client`].
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use jdcloud_vm::{Client, Credentials, RetryConfig};
+///
+/// let client = Client::builder()
+///     .credentials(Credentials::new("AK", "SK"))
+///     .endpoint("http://127.0.0.1:8080/")
+///     .timeout(Duration::from_secs(5))
+///     .retry(RetryConfig::standard().max_attempts(5))
+///     .build()?;
+/// # Ok::<(), jdcloud_vm::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientBuilder {
+    credentials: Option<Credentials>,
+    endpoint: Option<String>,
+    algorithm: SigningAlgorithm,
+    retry: RetryConfig,
+    timeout: Duration,
+    connect_timeout: Duration,
+    max_response_bytes: usize,
+    clock: Option<Clock>,
+    nonce: Option<NonceSource>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("credentials", &self.credentials)
+            .field("endpoint", &self.endpoint)
+            .field("algorithm", &self.algorithm)
+            .field("retry", &self.retry)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            credentials: None,
+            endpoint: None,
+            algorithm: SigningAlgorithm::default(),
+            retry: RetryConfig::standard(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            clock: None,
+            nonce: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The credentials to sign with. Required.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// `scheme://host[:port]`, no path; the spec's base path (`/v1`) is appended, and a
+    /// trailing `/` is tolerated. Default `https://vm.jdcloud-api.com`; inside a VPC,
+    /// `http://vm.internal.<region>.jdcloud-api.com`.
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The signing algorithm; default [`SigningAlgorithm::Jdcloud2`].
+    pub fn signing_algorithm(mut self, algorithm: SigningAlgorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// How failed attempts are retried; default [`RetryConfig::standard()`].
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The limit on each attempt, from sending to the last byte of the answer; default 10 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The limit on opening a connection; default 5 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The largest response body read; a larger one is
+    /// [`ErrorKind::MalformedResponse`] and is read no further. Default 16 MiB.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Replaces the clock that dates each attempt (for tests that pin a signature).
+    pub fn clock(mut self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// Replaces the source of nonces, one per attempt (for tests that pin a signature).
+    /// The default is a random UUID v4; never reuse a nonce against the real gateway.
+    pub fn nonce_source(mut self, nonce: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.nonce = Some(Arc::new(nonce));
+        self
+    }
+
+    /// Builds the client: [`ErrorKind::InvalidInput`] when credentials are missing or the
+    /// endpoint does not parse.
+    pub fn build(self) -> Result<Client, Error> {
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::invalid_input(
+                "client: no credentials (call ClientBuilder::credentials, or use Client::from_env)",
+            )
+        })?;
+        let origin = normalise_endpoint(self.endpoint.as_deref().unwrap_or(meta::DEFAULT_ENDPOINT))?;
+        let security_token = match credentials.security_token() {
+            Some(token) => Some(
+                HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(token))
+                    .expect("base64 is a valid header value"),
+            ),
+            None => None,
+        };
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(user_agent())
+            .build()
+            .map_err(|e| {
+                Error::invalid_input("client: cannot build the HTTP client").with_source(e)
+            })?;
+        let context = SigningContext(Arc::new(Shared {
+            credentials,
+            security_token,
+            algorithm: self.algorithm,
+            retry: self.retry,
+            max_response_bytes: self.max_response_bytes,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
+            nonce: self
+                .nonce
+                .unwrap_or_else(|| Arc::new(|| uuid::Uuid::new_v4().to_string())),
+            keys: Mutex::new(Vec::new()),
+        }));
+        Ok(Client::new_with_client(
+            &format!("{origin}{}", meta::BASE_PATH),
+            http,
+            context,
+        ))
+    }
+}
+
+/// `JdcloudSdkRust/<crate version> vm/<api version>`, in the form of JD Cloud's other SDKs.
+pub fn user_agent() -> String {
+    format!(
+        "JdcloudSdkRust/{} {SERVICE}/{}",
+        env!("CARGO_PKG_VERSION"),
+        meta::API_VERSION
+    )
+}
+
+/// Checks an endpoint and returns it as `scheme://host[:port]`.
+fn normalise_endpoint(endpoint: &str) -> Result<String, Error> {
+    let trimmed = endpoint.trim().trim_end_matches('/');
+    let bad = |why: &str| Error::invalid_input(format!("endpoint {endpoint:?}: {why}"));
+    let url = reqwest::Url::parse(trimmed).map_err(|e| bad(&format!("not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(bad("the scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host"));
+    }
+    if url.path() != "/" && !url.path().is_empty() {
+        return Err(bad("give scheme://host[:port] only; the API's base path is added"));
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(bad("give scheme://host[:port] only"));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+impl Client {
+    /// A builder for a client.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client configured from the environment: credentials by [`Credentials::from_env`], else
+    /// [`Credentials::from_profile(None)`](Credentials::from_profile); the endpoint from
+    /// `JDCLOUD_ENDPOINT` when set.
+    pub fn from_env() -> Result<Client, Error> {
+        let credentials = match Credentials::from_env() {
+            Ok(c) => c,
+            Err(env_error) => Credentials::from_profile(None).map_err(|profile_error| {
+                Error::invalid_input(format!(
+                    "{}; and {}",
+                    env_error.message().unwrap_or("no credentials in the environment"),
+                    profile_error.message().unwrap_or("no CLI profile")
+                ))
+            })?,
+        };
+        let mut builder = Client::builder().credentials(credentials);
+        if let Some(endpoint) = std::env::var("JDCLOUD_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) {
+            builder = builder.endpoint(endpoint);
+        }
+        builder.build()
+    }
+
+    /// The signing algorithm this client uses.
+    pub fn signing_algorithm(&self) -> SigningAlgorithm {
+        self.inner.0.algorithm
+    }
+}
+
+/// What a [`Client`] carries besides its HTTP client: credentials, signing and retry settings,
+/// and the cache of signing keys. Opaque; its `Debug` never shows a secret.
+#[derive(Clone)]
+pub struct SigningContext(Arc<Shared>);
+
+struct Shared {
+    credentials: Credentials,
+    security_token: Option<HeaderValue>,
+    algorithm: SigningAlgorithm,
+    retry: RetryConfig,
+    max_response_bytes: usize,
+    clock: Clock,
+    nonce: NonceSource,
+    keys: Mutex<Vec<Arc<SigningKey>>>,
+}
+
+impl fmt::Debug for SigningContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.0;
+        f.debug_struct("SigningContext")
+            .field("credentials", &s.credentials)
+            .field("algorithm", &s.algorithm)
+            .field("retry", &s.retry)
+            .field("max_response_bytes", &s.max_response_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningContext {
+    /// The cached key for (day, region), derived on first use.
+    fn key(&self, day: &str, region: &str) -> Arc<SigningKey> {
+        let s = &self.0;
+        let mut keys = s.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(key) = keys.iter().find(|k| k.matches(s.algorithm, day, region, SERVICE)) {
+            return key.clone();
+        }
+        let key = Arc::new(SigningKey::derive(
+            s.algorithm,
+            s.credentials.secret_key(),
+            day,
+            region,
+            SERVICE,
+        ));
+        if keys.len() >= KEY_CACHE_SIZE {
+            keys.remove(0);
+        }
+        keys.push(key.clone());
+        key
+    }
+
+    /// Adds date, nonce, host, content type and token headers, then the `Authorization`.
+    fn sign(&self, request: &mut reqwest::Request, region: &str) -> Result<(), Error> {
+        let s = &self.0;
+        let date = format_date((s.clock)());
+        let nonce = (s.nonce)();
+        let host = host_header(request.url());
+        let headers = request.headers_mut();
+        headers.remove("api-version");
+        if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
+            headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        let header = |v: &str, what: &str| {
+            HeaderValue::from_str(v).map_err(|_| Error::invalid_input(format!("{what} is not a valid header value")))
+        };
+        headers.insert(reqwest::header::HOST, header(&host, "host")?);
+        headers.insert(HeaderName::from_static(signing::DATE_HEADER), header(&date, "date")?);
+        headers.insert(HeaderName::from_static(signing::NONCE_HEADER), header(&nonce, "nonce")?);
+        if let Some(token) = &s.security_token {
+            headers.insert(HeaderName::from_static(signing::SECURITY_TOKEN_HEADER), token.clone());
+        }
+
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json")
+            .to_owned();
+        let mut signed: Vec<(&str, &str)> = vec![
+            ("content-type", &content_type),
+            ("host", &host),
+            (signing::DATE_HEADER, &date),
+            (signing::NONCE_HEADER, &nonce),
+        ];
+        let token = s.security_token.as_ref().and_then(|t| t.to_str().ok());
+        if let Some(token) = token {
+            signed.push((signing::SECURITY_TOKEN_HEADER, token));
+        }
+        let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or(&[]);
+        let url = request.url();
+        let key = self.key(&date[..8], region);
+        let authorization = signing::sign_with_key(
+            &key,
+            s.credentials.access_key(),
+            &date,
+            &SignableRequest {
+                method: request.method().as_str(),
+                path: url.path(),
+                query: url.query().unwrap_or(""),
+                headers: &signed,
+                body,
+            },
+        );
+        let mut value = HeaderValue::from_str(&authorization)
+            .map_err(|_| Error::invalid_input("the access key is not a valid header value"))?;
+        value.set_sensitive(true);
+        request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+        Ok(())
+    }
+}
+
+/// `host[:port]`, the port only when not the scheme's default, as it goes on the wire.
+fn host_header(url: &reqwest::Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// The region of the scope: the `regionId` path segment after `regions`.
+fn region_of(url: &reqwest::Url) -> String {
+    let mut segments = url.path_segments().into_iter().flatten();
+    while let Some(segment) = segments.next() {
+        if segment == "regions" {
+            if let Some(region) = segments.next().filter(|r| !r.is_empty()) {
+                return signing::percent_decode(region).into_owned();
+            }
+        }
+    }
+    GLOBAL_REGION.to_owned()
+}
+
+/// `YYYYMMDDTHHMMSSZ` in UTC.
+pub(crate) fn format_date(time: SystemTime) -> String {
+    let secs = time
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A failure on its way through progenitor's generated code to [`Error::from`].
+#[derive(Clone)]
+pub(crate) struct Failure(pub(crate) Error);
+
+/// A successful answer, read whole.
+struct Answer {
+    status: reqwest::StatusCode,
+    version: reqwest::Version,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+}
+
+impl ClientHooks<SigningContext> for Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let region = region_of(request.url());
+        let span = tracing::debug_span!("jdcloud_vm.call", operation = info.operation_id, region = %region);
+        let result = self
+            .call(request, &region, info.operation_id)
+            .instrument(span)
+            .await;
+        Ok(match result {
+            Ok(answer) => {
+                let mut response = http::Response::new(answer.body);
+                *response.status_mut() = answer.status;
+                *response.version_mut() = answer.version;
+                *response.headers_mut() = answer.headers;
+                reqwest::Response::from(response)
+            }
+            Err(error) => {
+                let mut response = http::Response::new(bytes::Bytes::new());
+                *response.status_mut() =
+                    reqwest::StatusCode::from_u16(FAILURE_STATUS).expect("a valid status code");
+                response
+                    .extensions_mut()
+                    .insert(Failure(error.with_operation(info.operation_id)));
+                reqwest::Response::from(response)
+            }
+        })
+    }
+}
+
+impl Client {
+    /// Every attempt of one call: sign, send, classify, and retry what is safe.
+    async fn call(
+        &self,
+        request: reqwest::Request,
+        region: &str,
+        operation: &'static str,
+    ) -> Result<Answer, Error> {
+        let context = self.inner();
+        let retry = &context.0.retry;
+        let mut attempt = 1;
+        loop {
+            let mut this = request
+                .try_clone()
+                .ok_or_else(|| Error::invalid_input("a streaming body cannot be signed or retried"))?;
+            context.sign(&mut this, region)?;
+            let span = tracing::debug_span!(
+                "jdcloud_vm.attempt",
+                attempt,
+                status = tracing::field::Empty,
+                request_id = tracing::field::Empty,
+                elapsed_ms = tracing::field::Empty,
+            );
+            let started = Instant::now();
+            let outcome = self.attempt(this).instrument(span.clone()).await;
+            let status = match &outcome {
+                Ok(answer) => Some(answer.status.as_u16()),
+                Err(e) => e.http_status(),
+            };
+            if let Some(status) = status {
+                span.record("status", status);
+            }
+            if let Some(id) = outcome.as_ref().err().and_then(|e| e.request_id()) {
+                span.record("request_id", id);
+            }
+            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+            let error = match outcome {
+                Ok(answer) => {
+                    span.in_scope(|| tracing::debug!("attempt succeeded"));
+                    return Ok(answer);
+                }
+                Err(error) => error,
+            };
+            span.in_scope(|| tracing::debug!(kind = ?error.kind(), retryable = error.is_retryable(), "attempt failed"));
+            if !error.is_retryable() {
+                return Err(error);
+            }
+            match retry.delay(attempt, error.retry_after()) {
+                Some(delay) => {
+                    tracing::debug!(operation, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                    tokio::time::sleep(delay).await;
+                    attempt += 1;
+                }
+                None => return Err(error),
+            }
+        }
+    }
+
+    /// One attempt: send, read at most the body limit, classify.
+    async fn attempt(&self, request: reqwest::Request) -> Result<Answer, Error> {
+        let limit = self.inner().0.max_response_bytes;
+        let mut response = self
+            .client()
+            .execute(request)
+            .await
+            .map_err(transport_error)?;
+        let status = response.status();
+        let version = response.version();
+        let headers = std::mem::take(response.headers_mut());
+        let too_large = || {
+            Error::new(ErrorKind::MalformedResponse)
+                .with_status(status.as_u16())
+                .with_message(format!("response body larger than the limit of {limit} bytes"))
+                .with_request_id(
+                    headers
+                        .get(classify::REQUEST_ID_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
+                )
+        };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            transport_error(e).with_status(status.as_u16())
+        })? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = body.freeze();
+        classify::classify(status.as_u16(), &headers, &body)?;
+        Ok(Answer {
+            status,
+            version,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A transport failure: `Timeout` when a limit ran out, else `Transport`.
+fn transport_error(e: reqwest::Error) -> Error {
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Transport
+    };
+    // reqwest's message names the URL, never headers; drop the URL's query anyway.
+    Error::new(kind).with_source(e.without_url())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_formatted_in_utc() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_774_500);
+        assert_eq!(format_date(t), "20261127T101500Z");
+        assert_eq!(format_date(SystemTime::UNIX_EPOCH), "19700101T000000Z");
+        let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
+        assert_eq!(format_date(leap), "20000229T000000Z");
+    }
+
+    #[test]
+    fn endpoints_are_normalised() {
+        assert_eq!(normalise_endpoint("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(normalise_endpoint("https://vm.jdcloud-api.com").unwrap(), "https://vm.jdcloud-api.com");
+        for bad in ["", "vm.jdcloud-api.com", "ftp://x", "http://x/v1", "http://x?a=b", "http://"] {
+            let e = normalise_endpoint(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_host_header_has_the_port_only_when_not_default() {
+        let u = |s: &str| reqwest::Url::parse(s).unwrap();
+        assert_eq!(host_header(&u("https://vm.jdcloud-api.com/v1")), "vm.jdcloud-api.com");
+        assert_eq!(host_header(&u("http://127.0.0.1:8080/v1")), "127.0.0.1:8080");
+        assert_eq!(host_header(&u("https://h:443/v1")), "h");
+    }
+
+    #[test]
+    fn the_region_comes_from_the_path() {
+        let u = reqwest::Url::parse("https://h/v1/regions/cn-east-2/instances/i-1:attachNetworkInterface").unwrap();
+        assert_eq!(region_of(&u), "cn-east-2");
+    }
+}

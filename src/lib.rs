@@ -1,0 +1,30 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod classify;
+mod client;
+mod credentials;
+mod error;
+mod generated;
+mod meta;
+mod progenitor_errors;
+mod retry;
+pub mod signing;
+
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
+
+pub use classify::{classify, REQUEST_ID_HEADER};
+pub use client::{
+    user_agent, ClientBuilder, SigningContext, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TIMEOUT,
+};
+pub use credentials::Credentials;
+pub use error::{Error, ErrorKind};
+pub use generated::{builder, types, Client, ResponseValue};
+pub use meta::{API_VERSION, DEFAULT_ENDPOINT};
+pub use retry::RetryConfig;
+pub use signing::SigningAlgorithm;
