@@ -29,15 +29,20 @@ fn generate() -> Result<(), String> {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type("crate::client::SigningContext".parse().expect("a type path"));
+        .with_inner_type(
+            "crate::client::SigningContext"
+                .parse()
+                .expect("a type path"),
+        );
     if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
         settings.with_derive("schemars::JsonSchema");
     }
     let tokens = progenitor::Generator::new(&settings)
         .generate_tokens(&spec)
         .map_err(|e| format!("{SPEC}: progenitor cannot generate a client: {e}"))?;
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("{SPEC}: generated code does not parse: {e}"))?;
+    keep_spec_property_order(&mut file, &spec);
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     write(&out_dir.join("vm.rs"), &prettyplease::unparse(&file))?;
 
@@ -46,9 +51,14 @@ fn generate() -> Result<(), String> {
         .servers
         .first()
         .map(|s| s.url.trim_end_matches('/').to_owned())
-        .ok_or_else(|| format!("{SPEC}: `servers` is empty; the first server is the default endpoint"))?;
+        .ok_or_else(|| {
+            format!("{SPEC}: `servers` is empty; the first server is the default endpoint")
+        })?;
     let url_start = server.find("://").map(|i| i + 3).unwrap_or(0);
-    let base_path = server[url_start..].find('/').map(|i| &server[url_start + i..]).unwrap_or("");
+    let base_path = server[url_start..]
+        .find('/')
+        .map(|i| &server[url_start + i..])
+        .unwrap_or("");
     let origin = &server[..server.len() - base_path.len()];
     write(
         &out_dir.join("meta.rs"),
@@ -66,4 +76,49 @@ fn generate() -> Result<(), String> {
 
 fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
+}
+
+/// typify sorts struct fields by name, and serde writes fields in struct order; put them back
+/// in the spec's order, so a body goes on the wire as the API documents it (and as the
+/// official SDKs send it: `{"networkInterfaceId":…,"autoDelete":…}`).
+fn keep_spec_property_order(file: &mut syn::File, spec: &openapiv3::OpenAPI) {
+    use quote::ToTokens;
+    let Some(components) = &spec.components else { return };
+    for item in &mut file.items {
+        let syn::Item::Mod(module) = item else { continue };
+        if module.ident != "types" {
+            continue;
+        }
+        let Some((_, items)) = &mut module.content else { continue };
+        for item in items {
+            let syn::Item::Struct(s) = item else { continue };
+            let Some(openapiv3::ReferenceOr::Item(schema)) = components.schemas.get(&s.ident.to_string()) else {
+                continue;
+            };
+            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind else {
+                continue;
+            };
+            let order: Vec<&String> = object.properties.keys().collect();
+            let syn::Fields::Named(fields) = &mut s.fields else { continue };
+            let mut sorted: Vec<syn::Field> = fields.named.iter().cloned().collect();
+            // A field's JSON name: its `#[serde(rename = "…")]`, else its Rust name.
+            let json_name = |f: &syn::Field| {
+                f.attrs
+                    .iter()
+                    .find_map(|a| {
+                        let text = a.to_token_stream().to_string();
+                        let start = text.find("rename = \"")? + "rename = \"".len();
+                        let len = text[start..].find('"')?;
+                        Some(text[start..start + len].to_owned())
+                    })
+                    .or_else(|| f.ident.as_ref().map(|i| i.to_string()))
+                    .unwrap_or_default()
+            };
+            sorted.sort_by_key(|f| {
+                let name = json_name(f);
+                order.iter().position(|p| **p == name).unwrap_or(usize::MAX)
+            });
+            fields.named = sorted.into_iter().collect();
+        }
+    }
 }

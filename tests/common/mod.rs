@@ -1,0 +1,155 @@
+//! Test support shared by the integration tests: the spec's own examples, a client against a
+//! wiremock server, and a matcher that checks JD Cloud signatures of whatever arrives.
+#![allow(dead_code, unreachable_pub)]
+
+use std::time::Duration;
+
+use jdcloud_vm::{
+    signing::{sign, SignableRequest, SigningAlgorithm},
+    Client, Credentials, RetryConfig,
+};
+use wiremock::{Match, MockServer, Request};
+
+pub const ACCESS_KEY: &str = "AKEXAMPLE0123456789";
+pub const SECRET_KEY: &str = "SKEXAMPLEabcdefghijklmnopqrstuvwxyz";
+pub const REGION: &str = "cn-north-1";
+pub const INSTANCE: &str = "i-eumm1234d6";
+pub const INTERFACE: &str = "port-n2h7abcdse";
+/// The path the client sends for the IDs above (the `:` travels raw).
+pub const ATTACH_PATH: &str = "/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface";
+
+pub fn credentials() -> Credentials {
+    Credentials::new(ACCESS_KEY, SECRET_KEY)
+}
+
+/// A client for `server`, retries off unless a test turns them on.
+pub fn client(server: &MockServer) -> Client {
+    builder(server).build().expect("a valid client")
+}
+
+pub fn builder(server: &MockServer) -> jdcloud_vm::ClientBuilder {
+    Client::builder()
+        .credentials(credentials())
+        .endpoint(server.uri())
+        .retry(RetryConfig::disabled())
+        .timeout(Duration::from_secs(5))
+}
+
+/// The spec, read at test time, so tests follow it rather than retype it.
+pub fn spec() -> serde_yaml::Value {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spec/vm.yaml"))
+        .expect("spec/vm.yaml");
+    serde_yaml::from_str(&text).expect("the spec is YAML")
+}
+
+/// One documented error of the spec: its example name, HTTP status and JSON body.
+#[derive(Clone, Debug)]
+pub struct DocumentedError {
+    pub name: String,
+    pub http_status: u16,
+    pub status: String,
+    pub message: String,
+    pub request_id: String,
+    pub body: serde_json::Value,
+}
+
+/// Every named error example of every `4XX`/`5XX` response of `attachNetworkInterface`.
+pub fn documented_errors() -> Vec<DocumentedError> {
+    let spec = spec();
+    let op = &spec["paths"]["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]["post"];
+    let mut out = Vec::new();
+    for range in ["4XX", "5XX"] {
+        let examples = op["responses"][range]["content"]["application/json"]["examples"]
+            .as_mapping()
+            .unwrap_or_else(|| panic!("{range} has examples"));
+        for (name, example) in examples {
+            let body: serde_json::Value =
+                serde_json::to_value(&example["value"]).expect("an example is JSON");
+            out.push(DocumentedError {
+                name: name.as_str().unwrap().to_owned(),
+                http_status: body["error"]["code"].as_u64().unwrap() as u16,
+                status: body["error"]["status"].as_str().unwrap().to_owned(),
+                message: body["error"]["message"].as_str().unwrap().to_owned(),
+                request_id: body["requestId"].as_str().unwrap().to_owned(),
+                body,
+            });
+        }
+    }
+    out
+}
+
+/// The spec's example of the 200 answer.
+pub fn success_example() -> serde_json::Value {
+    let spec = spec();
+    let example = &spec["paths"]["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]
+        ["post"]["responses"]["200"]["content"]["application/json"]["example"];
+    serde_json::to_value(example).expect("JSON")
+}
+
+/// Matches a request whose `Authorization` is a correct JD Cloud signature, by `credentials`,
+/// over exactly the headers its `SignedHeaders` names.
+pub struct SignedBy(pub Credentials);
+
+impl Match for SignedBy {
+    fn matches(&self, request: &Request) -> bool {
+        verify(&self.0, request).is_ok()
+    }
+}
+
+/// Checks a request's signature; `Err` says why it does not verify.
+pub fn verify(credentials: &Credentials, request: &Request) -> Result<(), String> {
+    let auth = request
+        .headers
+        .get("authorization")
+        .ok_or("no authorization header")?
+        .to_str()
+        .map_err(|_| "authorization is not text")?;
+    let (algorithm, rest) = auth.split_once(' ').ok_or("no algorithm")?;
+    let algorithm = SigningAlgorithm::from_name(algorithm).ok_or("unknown algorithm")?;
+    let field = |name: &str| {
+        rest.split(", ")
+            .find_map(|p| p.strip_prefix(name))
+            .map(str::to_owned)
+            .ok_or(format!("no {name}"))
+    };
+    let credential = field("Credential=")?;
+    let signed_headers = field("SignedHeaders=")?;
+    let mut scope = credential.split('/');
+    let (ak, _day, region, service) = (scope.next(), scope.next(), scope.next(), scope.next());
+    if ak != Some(credentials.access_key()) {
+        return Err(format!("access key {ak:?}"));
+    }
+    let values: Vec<(String, String)> = signed_headers
+        .split(';')
+        .map(|name| {
+            let value = request
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+                .join(",");
+            (name.to_owned(), value)
+        })
+        .collect();
+    let headers: Vec<(&str, &str)> = values.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let expected = sign(
+        algorithm,
+        credentials,
+        region.ok_or("no region")?,
+        service.ok_or("no service")?,
+        &SignableRequest {
+            method: request.method.as_str(),
+            path: request.url.path(),
+            query: request.url.query().unwrap_or(""),
+            headers: &headers,
+            body: &request.body,
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    if expected == auth {
+        Ok(())
+    } else {
+        Err(format!("signature mismatch: expected {expected}"))
+    }
+}
