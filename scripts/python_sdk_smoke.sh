@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The official JD Cloud Python SDK (pip package jdcloud-sdk) against the emulator binary:
+# builds jdcloud-vm-emulator, starts it on a free port of 127.0.0.1 with a small state, and
+# runs scripts/python_sdk_smoke.py, which attaches an interface and checks documented refusals.
+# Exits non-zero on any failure; the emulator is stopped on exit whatever happens.
+#
+# Environment: PYTHON (default python3).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+cargo build --quiet --features emulator --bin jdcloud-vm-emulator
+target_dir="$(cargo metadata --format-version 1 --no-deps \
+  | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+emulator="$target_dir/debug/jdcloud-vm-emulator"
+
+work="$(mktemp -d)"
+emulator_pid=""
+cleanup() {
+  if [[ -n "$emulator_pid" ]] && kill -0 "$emulator_pid" 2>/dev/null; then
+    kill "$emulator_pid" 2>/dev/null || true
+    wait "$emulator_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat >"$work/state.json" <<'JSON'
+{
+  "credentials": [{"access_key": "AKPYTHONSMOKE", "secret_key": "SKPYTHONSMOKE"}],
+  "instances": [
+    {"id": "i-smoke-1", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-smoke",
+     "status": "running", "max_network_interfaces": 4, "busy": false},
+    {"id": "i-smoke-2", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-smoke",
+     "status": "running", "max_network_interfaces": 4, "busy": false}
+  ],
+  "network_interfaces": [
+    {"id": "port-smoke-1", "region": "cn-north-1", "vpc": "vpc-smoke", "owner": "AKPYTHONSMOKE",
+     "elastic_ip_az": null, "attached_to": null, "primary": false},
+    {"id": "port-smoke-2", "region": "cn-north-1", "vpc": "vpc-smoke", "owner": "AKPYTHONSMOKE",
+     "elastic_ip_az": "*", "attached_to": null, "primary": false}
+  ]
+}
+JSON
+
+"$emulator" --listen 127.0.0.1:0 --state "$work/state.json" >"$work/stdout" 2>"$work/stderr" &
+emulator_pid=$!
+
+# It prints 'listening on http://127.0.0.1:PORT' once it accepts connections.
+endpoint=""
+for _ in $(seq 1 100); do
+  endpoint="$(sed -n 's/^listening on //p' "$work/stdout")"
+  [[ -n "$endpoint" ]] && break
+  if ! kill -0 "$emulator_pid" 2>/dev/null; then
+    echo "python_sdk_smoke: the emulator exited:" >&2
+    cat "$work/stderr" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+if [[ -z "$endpoint" ]]; then
+  echo "python_sdk_smoke: the emulator did not start within 10 s" >&2
+  cat "$work/stderr" >&2
+  exit 1
+fi
+echo "python_sdk_smoke: emulator at $endpoint"
+
+if ! "$PYTHON" -c 'import jdcloud_sdk' 2>/dev/null; then
+  echo "python_sdk_smoke: installing jdcloud-sdk"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check jdcloud-sdk \
+    || "$PYTHON" -m pip install --quiet --disable-pip-version-check --user --break-system-packages jdcloud-sdk
+fi
+
+status=0
+"$PYTHON" scripts/python_sdk_smoke.py "$endpoint" || status=$?
+echo "python_sdk_smoke: emulator log:"
+sed 's/^/  /' "$work/stderr"
+if [[ $status -ne 0 ]]; then
+  echo "python_sdk_smoke: FAILED" >&2
+  exit "$status"
+fi
+echo "python_sdk_smoke: passed"

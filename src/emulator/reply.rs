@@ -1,0 +1,127 @@
+//! Answers in JD Cloud's format: `{"requestId": …}` on success,
+//! `{"requestId": …, "error": {"code": HTTP, "status": …, "message": …}}` otherwise, and the
+//! request id in the `x-jdcloud-request-id` header of every answer.
+
+use std::time::Duration;
+
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+
+/// The header carrying the request id, as JD Cloud's gateway sends it.
+pub(crate) const REQUEST_ID_HEADER: &str = "x-jdcloud-request-id";
+
+/// A refusal, by the gateway or the service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    pub(crate) http: StatusCode,
+    pub(crate) status: &'static str,
+    pub(crate) message: String,
+    /// Sent as `Retry-After` (whole seconds, rounded up).
+    pub(crate) retry_after: Option<Duration>,
+    /// Sent as `Allow`, for 405.
+    pub(crate) allow: Option<&'static str>,
+}
+
+impl ApiError {
+    pub(crate) fn new(http: StatusCode, status: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            http,
+            status,
+            message: message.into(),
+            retry_after: None,
+            allow: None,
+        }
+    }
+
+    /// A gateway refusal: 401 `ACCESS_ERROR`.
+    pub(crate) fn access(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "ACCESS_ERROR", message)
+    }
+
+    /// 400 `FAILED_PRECONDITION`.
+    pub(crate) fn precondition(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "FAILED_PRECONDITION", message)
+    }
+
+    /// 400 `INVALID_ARGUMENT`.
+    pub(crate) fn invalid_argument(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", message)
+    }
+
+    /// 404 `NOT_FOUND`.
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NOT_FOUND", message)
+    }
+}
+
+/// A fresh request id: 32 lower-case letters and digits, like the gateway's
+/// (`c2hmmaan8w06w19qcdfuic4w03f7ft2d`).
+pub(crate) fn new_request_id() -> String {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..32)
+        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The success answer of an action without a result.
+pub(crate) fn success(request_id: &str) -> Response {
+    json(
+        StatusCode::OK,
+        request_id,
+        serde_json::json!({ "requestId": request_id }),
+    )
+}
+
+/// The error answer.
+pub(crate) fn failure(request_id: &str, error: &ApiError) -> Response {
+    let mut response = json(
+        error.http,
+        request_id,
+        serde_json::json!({
+            "requestId": request_id,
+            "error": {
+                "code": error.http.as_u16(),
+                "status": error.status,
+                "message": error.message,
+            },
+        }),
+    );
+    if let Some(wait) = error.retry_after {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+    }
+    if let Some(allow) = error.allow {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    response
+}
+
+fn json(status: StatusCode, request_id: &str, body: serde_json::Value) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    // The id is made of letters and digits only, so it is always a valid header value.
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_look_like_the_gateways() {
+        let id = new_request_id();
+        assert_eq!(id.len(), 32);
+        assert!(id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        assert_ne!(id, new_request_id());
+    }
+}

@@ -1,0 +1,277 @@
+//! The emulator's world as a file: access keys, instances and network interfaces.
+
+use std::{collections::HashSet, fmt};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// What the emulator knows: the access keys it accepts, the instances and the network
+/// interfaces, as read from the state file of the `jdcloud-vm-emulator` binary.
+///
+/// ```json
+/// {
+///   "credentials": [{"access_key": "AK", "secret_key": "SK"}],
+///   "instances": [{"id": "i-eumm1234d6", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-1",
+///                  "status": "running", "max_network_interfaces": 2, "busy": false}],
+///   "network_interfaces": [{"id": "port-n2h7abcdse", "region": "cn-north-1", "vpc": "vpc-1",
+///                           "owner": "AK", "elastic_ip_az": "cn-north-1a", "attached_to": null,
+///                           "primary": false}]
+/// }
+/// ```
+///
+/// Fields beyond the required ones, with their defaults:
+///
+/// - a credential's `security_token` (none): makes the key a temporary one, whose requests must
+///   carry the token, base64-encoded, in `x-jdcloud-security-token`;
+/// - an instance's `status` (`"running"`), `max_network_interfaces` (2: the limit on all its
+///   interfaces, a listed primary one included) and `busy` (false: true means a task that never
+///   ends is in progress);
+/// - an interface's `elastic_ip_az` (none; `"*"` for an all-AZ elastic IP), `elastic_ip_id`
+///   (`fip-` followed by the interface id without its `port-` prefix), `attached_to` (none),
+///   `primary` (false) and `auto_delete` (false; set by a successful attach).
+///
+/// Unknown fields are refused, so that a misspelt field does not silently take its default.
+///
+/// `Debug` never shows secret keys or tokens.
+///
+/// # Example
+///
+/// ```
+/// use jdcloud_vm::emulator::EmulatorState;
+///
+/// let state = EmulatorState::from_json(r#"{
+///   "credentials": [{"access_key": "AK", "secret_key": "SK"}],
+///   "instances": [{"id": "i-1", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-1"}],
+///   "network_interfaces": [{"id": "port-1", "region": "cn-north-1", "vpc": "vpc-1", "owner": "AK"}]
+/// }"#)?;
+/// assert_eq!(state.attached_to("port-1"), None);
+///
+/// let misspelt = EmulatorState::from_json(r#"{"credentials": [], "instances": [], "network_interfaces": [], "instance": []}"#);
+/// assert!(misspelt.unwrap_err().to_string().contains("unknown field `instance`"));
+/// # Ok::<(), jdcloud_vm::Error>(())
+/// ```
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmulatorState {
+    pub(crate) credentials: Vec<AccessKey>,
+    pub(crate) instances: Vec<Instance>,
+    pub(crate) network_interfaces: Vec<NetworkInterface>,
+}
+
+/// An access key pair the gateway accepts.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccessKey {
+    pub(crate) access_key: String,
+    pub(crate) secret_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) security_token: Option<String>,
+}
+
+/// A VM instance.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Instance {
+    pub(crate) id: String,
+    pub(crate) region: String,
+    pub(crate) az: String,
+    pub(crate) vpc: String,
+    #[serde(default = "default_status")]
+    pub(crate) status: String,
+    #[serde(default = "default_max_network_interfaces")]
+    pub(crate) max_network_interfaces: u32,
+    #[serde(default)]
+    pub(crate) busy: bool,
+}
+
+/// An elastic network interface.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NetworkInterface {
+    pub(crate) id: String,
+    pub(crate) region: String,
+    pub(crate) vpc: String,
+    pub(crate) owner: String,
+    #[serde(default)]
+    pub(crate) elastic_ip_az: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) elastic_ip_id: Option<String>,
+    #[serde(default)]
+    pub(crate) attached_to: Option<String>,
+    #[serde(default)]
+    pub(crate) primary: bool,
+    #[serde(default)]
+    pub(crate) auto_delete: bool,
+}
+
+fn default_status() -> String {
+    "running".to_owned()
+}
+
+fn default_max_network_interfaces() -> u32 {
+    2
+}
+
+impl NetworkInterface {
+    /// The id of the interface's elastic IP: the state's, else one derived from the interface's
+    /// id, so that messages are the same from run to run.
+    pub(crate) fn elastic_ip_id(&self) -> String {
+        match &self.elastic_ip_id {
+            Some(id) => id.clone(),
+            None => format!("fip-{}", self.id.strip_prefix("port-").unwrap_or(&self.id)),
+        }
+    }
+}
+
+impl EmulatorState {
+    /// Reads a state file's JSON.
+    ///
+    /// An error of kind [`InvalidInput`](crate::ErrorKind::InvalidInput) names what is wrong:
+    /// bad JSON, a missing or unknown field (with its line and column), or an id given twice.
+    pub fn from_json(json: &str) -> Result<EmulatorState, Error> {
+        let state: EmulatorState = serde_json::from_str(json)
+            .map_err(|e| Error::invalid_input(format!("emulator state: {e}")).with_source(e))?;
+        state.validate()?;
+        Ok(state)
+    }
+
+    /// The state as the JSON of a state file (secret keys included: it is the emulator's own
+    /// data, not a log).
+    ///
+    /// [`Emulator::snapshot`](super::Emulator::snapshot) then `to_json` saves a running
+    /// emulator's world; instances with a task in progress are written as `"busy": true`.
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings, numbers and booleans cannot fail.
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The instance a network interface is attached to, if the interface exists and is attached.
+    pub fn attached_to(&self, network_interface_id: &str) -> Option<&str> {
+        self.network_interfaces
+            .iter()
+            .find(|n| n.id == network_interface_id)
+            .and_then(|n| n.attached_to.as_deref())
+    }
+
+    /// Refuses what the service could not have: empty ids, ids given twice.
+    fn validate(&self) -> Result<(), Error> {
+        unique(
+            "credentials",
+            "access_key",
+            self.credentials.iter().map(|c| c.access_key.as_str()),
+        )?;
+        unique(
+            "instances",
+            "id",
+            self.instances.iter().map(|i| i.id.as_str()),
+        )?;
+        unique(
+            "network_interfaces",
+            "id",
+            self.network_interfaces.iter().map(|n| n.id.as_str()),
+        )?;
+        if let Some(c) = self.credentials.iter().find(|c| c.secret_key.is_empty()) {
+            return Err(Error::invalid_input(format!(
+                "emulator state: credentials: access key {:?} has an empty secret_key",
+                c.access_key
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn unique<'a>(list: &str, field: &str, ids: impl Iterator<Item = &'a str>) -> Result<(), Error> {
+    let mut seen = HashSet::new();
+    for id in ids {
+        if id.is_empty() {
+            return Err(Error::invalid_input(format!(
+                "emulator state: {list}: an entry has an empty {field}"
+            )));
+        }
+        if !seen.insert(id) {
+            return Err(Error::invalid_input(format!(
+                "emulator state: {list}: {field} {id:?} is given twice"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl fmt::Debug for AccessKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessKey")
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"** redacted **")
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "** redacted **"),
+            )
+            .finish()
+    }
+}
+
+impl fmt::Debug for EmulatorState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorState")
+            .field("credentials", &self.credentials)
+            .field("instances", &self.instances)
+            .field("network_interfaces", &self.network_interfaces)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"{
+      "credentials": [{"access_key": "AK", "secret_key": "SK-SECRET"}],
+      "instances": [{"id": "i-1", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-1"}],
+      "network_interfaces": [{"id": "port-abc", "region": "cn-north-1", "vpc": "vpc-1", "owner": "AK"}]
+    }"#;
+
+    #[test]
+    fn defaults_fill_the_optional_fields() {
+        let s = EmulatorState::from_json(MINIMAL).unwrap();
+        assert_eq!(s.instances[0].status, "running");
+        assert_eq!(s.instances[0].max_network_interfaces, 2);
+        assert!(!s.instances[0].busy);
+        assert_eq!(s.network_interfaces[0].elastic_ip_id(), "fip-abc");
+        assert_eq!(s.attached_to("port-abc"), None);
+    }
+
+    #[test]
+    fn unknown_fields_are_named() {
+        let e = EmulatorState::from_json(
+            r#"{"credentials": [], "instances": [{"id": "i", "region": "r", "az": "a", "vpc": "v", "stauts": "x"}], "network_interfaces": []}"#,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("unknown field `stauts`"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let e = EmulatorState::from_json(
+            r#"{"credentials": [], "instances": [
+                {"id": "i", "region": "r", "az": "a", "vpc": "v"},
+                {"id": "i", "region": "r", "az": "a", "vpc": "v"}], "network_interfaces": []}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("\"i\" is given twice"), "{e}");
+    }
+
+    #[test]
+    fn debug_and_errors_hide_secrets() {
+        let s = EmulatorState::from_json(MINIMAL).unwrap();
+        assert!(!format!("{s:?}").contains("SK-SECRET"));
+    }
+
+    #[test]
+    fn to_json_round_trips() {
+        let s = EmulatorState::from_json(MINIMAL).unwrap();
+        let again = EmulatorState::from_json(&s.to_json()).unwrap();
+        assert_eq!(again.to_json(), s.to_json());
+    }
+}
