@@ -37,10 +37,7 @@ struct ErrorBody {
 ///
 /// A JSON body with a non-null `error` object is an error whatever the HTTP status.
 pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
-    let header_request_id = headers
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header_request_id = header_request_id(headers);
     let envelope = serde_json::from_slice::<Envelope>(body).ok();
     let success = (200..300).contains(&status);
 
@@ -99,6 +96,29 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Err
     }
 }
 
+/// The request id of an answer: the body's `requestId`, else the `x-jdcloud-request-id` header.
+pub(crate) fn request_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Id {
+        #[serde(rename = "requestId", default)]
+        request_id: Option<serde_json::Value>,
+    }
+    match serde_json::from_slice::<Id>(body)
+        .ok()
+        .and_then(|b| b.request_id)
+    {
+        Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id),
+        _ => header_request_id(headers),
+    }
+}
+
+fn header_request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// The kind for a status, the body's `error.status` and `error.message`.
 pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorKind {
     use ErrorKind::*;
@@ -115,13 +135,17 @@ pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorK
                 NetworkInterfaceInUse
             } else if message.starts_with("No NetworkInterface permissions") {
                 NetworkInterfacePermissionDenied
-            } else if message.starts_with("ElasticIp ") && message.contains("are not in the same az") {
+            } else if message.starts_with("ElasticIp ")
+                && message.contains("are not in the same az")
+            {
                 ElasticIpAzMismatch
             } else {
                 FailedPrecondition
             };
         }
-        Some("NOT_FOUND") if message.starts_with("Instance '") && message.ends_with("' not found.") => {
+        Some("NOT_FOUND")
+            if message.starts_with("Instance '") && message.ends_with("' not found.") =>
+        {
             return InstanceNotFound
         }
         Some("NOT_FOUND") => return NotFound,
@@ -150,12 +174,19 @@ pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorK
 
 /// `Retry-After` as seconds or an HTTP date.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
     let at = httpdate::parse_http_date(value).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 fn describe_unparsable(body: &[u8]) -> String {
@@ -164,7 +195,10 @@ fn describe_unparsable(body: &[u8]) -> String {
     } else if std::str::from_utf8(body).is_err() {
         format!("response body of {} bytes is not UTF-8", body.len())
     } else {
-        format!("response body of {} bytes is not a JD Cloud JSON answer", body.len())
+        format!(
+            "response body of {} bytes is not a JD Cloud JSON answer",
+            body.len()
+        )
     }
 }
 
@@ -204,7 +238,10 @@ mod tests {
 
     #[test]
     fn truncated_json_on_200_is_malformed() {
-        assert_eq!(err(200, r#"{"requestId":"r"#).kind(), ErrorKind::MalformedResponse);
+        assert_eq!(
+            err(200, r#"{"requestId":"r"#).kind(),
+            ErrorKind::MalformedResponse
+        );
     }
 
     #[test]

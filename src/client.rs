@@ -171,14 +171,16 @@ impl ClientBuilder {
                 "client: no credentials (call ClientBuilder::credentials, or use Client::from_env)",
             )
         })?;
-        let origin = normalise_endpoint(self.endpoint.as_deref().unwrap_or(meta::DEFAULT_ENDPOINT))?;
-        let security_token = match credentials.security_token() {
-            Some(token) => Some(
+        let origin =
+            normalise_endpoint(self.endpoint.as_deref().unwrap_or(meta::DEFAULT_ENDPOINT))?;
+        let security_token = credentials.security_token().map(|token| {
+            let mut value =
                 HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(token))
-                    .expect("base64 is a valid header value"),
-            ),
-            None => None,
-        };
+                    .expect("base64 is a valid header value");
+            // Shown as `Sensitive` by any `Debug` of the request's headers.
+            value.set_sensitive(true);
+            value
+        });
         let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
@@ -228,7 +230,9 @@ fn normalise_endpoint(endpoint: &str) -> Result<String, Error> {
         return Err(bad("no host"));
     }
     if url.path() != "/" && !url.path().is_empty() {
-        return Err(bad("give scheme://host[:port] only; the API's base path is added"));
+        return Err(bad(
+            "give scheme://host[:port] only; the API's base path is added",
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(bad("give scheme://host[:port] only"));
@@ -251,13 +255,18 @@ impl Client {
             Err(env_error) => Credentials::from_profile(None).map_err(|profile_error| {
                 Error::invalid_input(format!(
                     "{}; and {}",
-                    env_error.message().unwrap_or("no credentials in the environment"),
+                    env_error
+                        .message()
+                        .unwrap_or("no credentials in the environment"),
                     profile_error.message().unwrap_or("no CLI profile")
                 ))
             })?,
         };
         let mut builder = Client::builder().credentials(credentials);
-        if let Some(endpoint) = std::env::var("JDCLOUD_ENDPOINT").ok().filter(|e| !e.trim().is_empty()) {
+        if let Some(endpoint) = std::env::var("JDCLOUD_ENDPOINT")
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+        {
             builder = builder.endpoint(endpoint);
         }
         builder.build()
@@ -301,8 +310,14 @@ impl SigningContext {
     /// The cached key for (day, region), derived on first use.
     fn key(&self, day: &str, region: &str) -> Arc<SigningKey> {
         let s = &self.0;
-        let mut keys = s.keys.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(key) = keys.iter().find(|k| k.matches(s.algorithm, day, region, SERVICE)) {
+        let mut keys = s
+            .keys
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(key) = keys
+            .iter()
+            .find(|k| k.matches(s.algorithm, day, region, SERVICE))
+        {
             return key.clone();
         }
         let key = Arc::new(SigningKey::derive(
@@ -328,16 +343,29 @@ impl SigningContext {
         let headers = request.headers_mut();
         headers.remove("api-version");
         if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
-            headers.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            headers.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
         }
         let header = |v: &str, what: &str| {
-            HeaderValue::from_str(v).map_err(|_| Error::invalid_input(format!("{what} is not a valid header value")))
+            HeaderValue::from_str(v)
+                .map_err(|_| Error::invalid_input(format!("{what} is not a valid header value")))
         };
         headers.insert(reqwest::header::HOST, header(&host, "host")?);
-        headers.insert(HeaderName::from_static(signing::DATE_HEADER), header(&date, "date")?);
-        headers.insert(HeaderName::from_static(signing::NONCE_HEADER), header(&nonce, "nonce")?);
+        headers.insert(
+            HeaderName::from_static(signing::DATE_HEADER),
+            header(&date, "date")?,
+        );
+        headers.insert(
+            HeaderName::from_static(signing::NONCE_HEADER),
+            header(&nonce, "nonce")?,
+        );
         if let Some(token) = &s.security_token {
-            headers.insert(HeaderName::from_static(signing::SECURITY_TOKEN_HEADER), token.clone());
+            headers.insert(
+                HeaderName::from_static(signing::SECURITY_TOKEN_HEADER),
+                token.clone(),
+            );
         }
 
         let content_type = headers
@@ -355,7 +383,10 @@ impl SigningContext {
         if let Some(token) = token {
             signed.push((signing::SECURITY_TOKEN_HEADER, token));
         }
-        let body = request.body().and_then(reqwest::Body::as_bytes).unwrap_or(&[]);
+        let body = request
+            .body()
+            .and_then(reqwest::Body::as_bytes)
+            .unwrap_or(&[]);
         let url = request.url();
         let key = self.key(&date[..8], region);
         let authorization = signing::sign_with_key(
@@ -373,7 +404,9 @@ impl SigningContext {
         let mut value = HeaderValue::from_str(&authorization)
             .map_err(|_| Error::invalid_input("the access key is not a valid header value"))?;
         value.set_sensitive(true);
-        request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+        request
+            .headers_mut()
+            .insert(reqwest::header::AUTHORIZATION, value);
         Ok(())
     }
 }
@@ -482,9 +515,9 @@ impl Client {
         let retry = &context.0.retry;
         let mut attempt = 1;
         loop {
-            let mut this = request
-                .try_clone()
-                .ok_or_else(|| Error::invalid_input("a streaming body cannot be signed or retried"))?;
+            let mut this = request.try_clone().ok_or_else(|| {
+                Error::invalid_input("a streaming body cannot be signed or retried")
+            })?;
             context.sign(&mut this, region)?;
             let span = tracing::debug_span!(
                 "jdcloud_vm.attempt",
@@ -502,8 +535,16 @@ impl Client {
             if let Some(status) = status {
                 span.record("status", status);
             }
-            if let Some(id) = outcome.as_ref().err().and_then(|e| e.request_id()) {
-                span.record("request_id", id);
+            // A success's request id is in its body: worth a second parse only when traced.
+            let request_id = match &outcome {
+                Ok(answer) if !span.is_disabled() => {
+                    classify::request_id(&answer.headers, &answer.body)
+                }
+                Ok(_) => None,
+                Err(e) => e.request_id().map(str::to_owned),
+            };
+            if let Some(id) = request_id {
+                span.record("request_id", id.as_str());
             }
             span.record("elapsed_ms", started.elapsed().as_millis() as u64);
             let error = match outcome {
@@ -519,7 +560,12 @@ impl Client {
             }
             match retry.delay(attempt, error.retry_after()) {
                 Some(delay) => {
-                    tracing::debug!(operation, attempt, delay_ms = delay.as_millis() as u64, "retrying");
+                    tracing::debug!(
+                        operation,
+                        attempt,
+                        delay_ms = delay.as_millis() as u64,
+                        "retrying"
+                    );
                     tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
@@ -542,7 +588,9 @@ impl Client {
         let too_large = || {
             Error::new(ErrorKind::MalformedResponse)
                 .with_status(status.as_u16())
-                .with_message(format!("response body larger than the limit of {limit} bytes"))
+                .with_message(format!(
+                    "response body larger than the limit of {limit} bytes"
+                ))
                 .with_request_id(
                     headers
                         .get(classify::REQUEST_ID_HEADER)
@@ -554,9 +602,11 @@ impl Client {
             return Err(too_large());
         }
         let mut body = bytes::BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| {
-            transport_error(e).with_status(status.as_u16())
-        })? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| transport_error(e).with_status(status.as_u16()))?
+        {
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
             }
@@ -574,14 +624,32 @@ impl Client {
 }
 
 /// A transport failure: `Timeout` when a limit ran out, else `Transport`.
-fn transport_error(e: reqwest::Error) -> Error {
+pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
     } else {
         ErrorKind::Transport
     };
-    // reqwest's message names the URL, never headers; drop the URL's query anyway.
-    Error::new(kind).with_source(e.without_url())
+    // reqwest's message names the URL, never headers; drop the URL anyway.
+    let e = e.without_url();
+    // reqwest's own message is only "error sending request": the cause is further down.
+    Error::new(kind).with_message(causes(&e)).with_source(e)
+}
+
+/// An error and its causes on one line: `error sending request: …: Connection refused`.
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        // Some layers repeat their cause's text in their own.
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        source = cause.source();
+    }
+    line
 }
 
 #[cfg(test)]
@@ -599,9 +667,22 @@ mod tests {
 
     #[test]
     fn endpoints_are_normalised() {
-        assert_eq!(normalise_endpoint("http://127.0.0.1:8080/").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(normalise_endpoint("https://vm.jdcloud-api.com").unwrap(), "https://vm.jdcloud-api.com");
-        for bad in ["", "vm.jdcloud-api.com", "ftp://x", "http://x/v1", "http://x?a=b", "http://"] {
+        assert_eq!(
+            normalise_endpoint("http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalise_endpoint("https://vm.jdcloud-api.com").unwrap(),
+            "https://vm.jdcloud-api.com"
+        );
+        for bad in [
+            "",
+            "vm.jdcloud-api.com",
+            "ftp://x",
+            "http://x/v1",
+            "http://x?a=b",
+            "http://",
+        ] {
             let e = normalise_endpoint(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
         }
@@ -610,14 +691,23 @@ mod tests {
     #[test]
     fn the_host_header_has_the_port_only_when_not_default() {
         let u = |s: &str| reqwest::Url::parse(s).unwrap();
-        assert_eq!(host_header(&u("https://vm.jdcloud-api.com/v1")), "vm.jdcloud-api.com");
-        assert_eq!(host_header(&u("http://127.0.0.1:8080/v1")), "127.0.0.1:8080");
+        assert_eq!(
+            host_header(&u("https://vm.jdcloud-api.com/v1")),
+            "vm.jdcloud-api.com"
+        );
+        assert_eq!(
+            host_header(&u("http://127.0.0.1:8080/v1")),
+            "127.0.0.1:8080"
+        );
         assert_eq!(host_header(&u("https://h:443/v1")), "h");
     }
 
     #[test]
     fn the_region_comes_from_the_path() {
-        let u = reqwest::Url::parse("https://h/v1/regions/cn-east-2/instances/i-1:attachNetworkInterface").unwrap();
+        let u = reqwest::Url::parse(
+            "https://h/v1/regions/cn-east-2/instances/i-1:attachNetworkInterface",
+        )
+        .unwrap();
         assert_eq!(region_of(&u), "cn-east-2");
     }
 }

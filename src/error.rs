@@ -47,7 +47,8 @@ pub enum ErrorKind {
     InvalidInput,
     /// An attempt ran past its timeout. Retryable; the request may have been applied.
     Timeout,
-    /// A connection, TLS or I/O failure. Retryable.
+    /// A connection, TLS or I/O failure. Retryable; when the connection failed after the
+    /// request was sent, the request may have been applied.
     Transport,
     /// A response body that cannot be decoded, or is larger than the limit.
     MalformedResponse,
@@ -200,7 +201,8 @@ impl Error {
         self.inner.message.as_deref()
     }
 
-    /// The operation that failed, e.g. `"attachNetworkInterface"`.
+    /// The operation that failed, as the generated client names it, e.g.
+    /// `"attach_network_interface"`.
     pub fn operation(&self) -> Option<&str> {
         self.inner.operation
     }

@@ -14,22 +14,29 @@ impl From<progenitor_client::Error<types::ErrorResponse>> for Error {
             P::InvalidRequest(message) => Error::invalid_input(describe_invalid_request(&message)),
             P::UnexpectedResponse(response) => match response.extensions().get::<Failure>() {
                 Some(Failure(error)) => error.clone(),
-                None => Error::new(crate::classify::kind_for(response.status().as_u16(), None, ""))
-                    .with_status(response.status().as_u16())
-                    .with_message("an answer the API does not describe"),
+                None => Error::new(crate::classify::kind_for(
+                    response.status().as_u16(),
+                    None,
+                    "",
+                ))
+                .with_status(response.status().as_u16())
+                .with_message("an answer the API does not describe"),
             },
             P::ErrorResponse(value) => {
                 let status = value.status().as_u16();
                 let body = value.into_inner();
-                Error::new(crate::classify::kind_for(status, Some(&body.error.status), &body.error.message))
-                    .with_status(status)
-                    .with_code(body.error.status)
-                    .with_message(body.error.message)
-                    .with_request_id(Some(body.request_id))
+                Error::new(crate::classify::kind_for(
+                    status,
+                    Some(&body.error.status),
+                    &body.error.message,
+                ))
+                .with_status(status)
+                .with_code(body.error.status)
+                .with_message(body.error.message)
+                .with_request_id(Some(body.request_id))
             }
             P::CommunicationError(e) | P::InvalidUpgrade(e) | P::ResponseBodyError(e) => {
-                let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Transport };
-                Error::new(kind).with_source(e.without_url())
+                crate::client::transport_error(e)
             }
             P::InvalidResponsePayload(_, e) => Error::new(ErrorKind::MalformedResponse)
                 .with_status(200)
@@ -53,10 +60,7 @@ fn describe_invalid_request(message: &str) -> String {
     if let Some(field) = message.strip_suffix(" was not initialized") {
         return format!("{field}: required, but not set");
     }
-    if let Some(field) = message
-        .split_once("no value supplied for ")
-        .map(|(_, f)| f)
-    {
+    if let Some(field) = message.split_once("no value supplied for ").map(|(_, f)| f) {
         return format!("{field}: required, but not set");
     }
     if let Some((_, rest)) = message.split_once("error converting supplied value for ") {
@@ -79,8 +83,12 @@ mod tests {
 
     #[test]
     fn messages_name_the_field() {
-        assert!(d("conversion to `RegionId` for region_id failed").starts_with("region_id: not a valid ID"));
-        assert_eq!(d("instance_id was not initialized"), "instance_id: required, but not set");
+        assert!(d("conversion to `RegionId` for region_id failed")
+            .starts_with("region_id: not a valid ID"));
+        assert_eq!(
+            d("instance_id was not initialized"),
+            "instance_id: required, but not set"
+        );
         assert_eq!(
             d("conversion to `AttachNetworkInterfaceRequest` for body failed: no value supplied for network_interface_id"),
             "network_interface_id: required, but not set"

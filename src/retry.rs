@@ -8,12 +8,16 @@ use std::time::Duration;
 /// transport failures, 429, 5xx, and `Conflict with underlay task`. Each attempt is signed
 /// afresh, with a new date and nonce.
 ///
-/// Retrying `attachNetworkInterface` is safe: when an attempt times out after the request
-/// left, the attach may have been applied; the next attempt then gets
+/// Which failures may have been applied by the service: a timeout, a transport failure after
+/// the request was sent (a connection reset while waiting for the answer), and a 5xx from the
+/// gateway while the service went on. The refusals (4xx) were not applied.
+///
+/// Retrying `attachNetworkInterface` after those is still safe: an interface attaches to one
+/// instance at most, so the retry of an attach that was applied is refused with
 /// `NetworkInterface has been attached on other device`
-/// ([`ErrorKind::NetworkInterfaceInUse`](crate::ErrorKind::NetworkInterfaceInUse)) rather than a
-/// second attach, so a caller that sees that kind after a retried timeout should check where the
-/// interface is attached before reporting failure.
+/// ([`ErrorKind::NetworkInterfaceInUse`](crate::ErrorKind::NetworkInterfaceInUse)) rather than
+/// doubled. A caller that sees that kind after a retried timeout or 5xx should check where the
+/// interface is attached before reporting failure: it may be attached to the instance asked for.
 ///
 /// # Example
 ///
@@ -115,7 +119,8 @@ mod tests {
         let r = RetryConfig::standard().max_attempts(10);
         for attempt in 1..10 {
             let d = r.delay(attempt, None).unwrap();
-            let ceiling = Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_secs(5));
+            let ceiling =
+                Duration::from_millis(100 * (1 << (attempt - 1))).min(Duration::from_secs(5));
             assert!(d <= ceiling, "attempt {attempt}: {d:?} > {ceiling:?}");
         }
     }

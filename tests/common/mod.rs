@@ -153,3 +153,71 @@ pub fn verify(credentials: &Credentials, request: &Request) -> Result<(), String
         Err(format!("signature mismatch: expected {expected}"))
     }
 }
+
+/// Mounts, last and at the lowest priority, a mock that answers whatever no other mock
+/// matched with a 500 whose message names `missed`, and expects to be hit `expected` times
+/// (octocrab style: a miss fails the test with a message, not a hang or a mystery).
+pub async fn catch_all(server: &MockServer, missed: &str, expected: u64) {
+    use wiremock::{matchers::any, Mock, ResponseTemplate};
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(500).set_body_json(serde_json::json!({
+            "requestId": "catch-all",
+            "error": {"code": 500, "status": "UNMATCHED", "message": format!("no mock matched: {missed}")},
+        })))
+        .with_priority(u8::MAX)
+        .expect(expected)
+        .named(format!("catch-all: {missed}"))
+        .mount(server)
+        .await;
+}
+
+/// The spec's example of the 200 answer, as a wiremock response.
+pub fn success_response() -> wiremock::ResponseTemplate {
+    wiremock::ResponseTemplate::new(200).set_body_json(success_example())
+}
+
+/// An attach through `client` with the IDs above.
+pub async fn attach(
+    client: &Client,
+) -> Result<jdcloud_vm::types::AttachNetworkInterfaceResponse, jdcloud_vm::Error> {
+    client
+        .attach_network_interface()
+        .region_id(REGION)
+        .instance_id(INSTANCE)
+        .body_map(|b| b.network_interface_id(INTERFACE).auto_delete(false))
+        .send()
+        .await
+        .map(jdcloud_vm::ResponseValue::into_inner)
+        .map_err(jdcloud_vm::Error::from)
+}
+
+/// A buffer that a `tracing_subscriber::fmt` writer fills, for tests that read what was logged.
+#[derive(Clone, Default)]
+pub struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Everything written so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    /// A `MakeWriter` for `tracing_subscriber::fmt().with_writer(…)`.
+    pub fn writer(&self) -> impl Fn() -> Captured + Send + Sync + 'static {
+        let this = self.clone();
+        move || this.clone()
+    }
+}
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
