@@ -470,47 +470,127 @@ async fn a_client_clock_20_minutes_late_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_64_concurrent_attaches_of_one_interface_exactly_one_wins() {
-    let instances: Vec<String> = (0..64)
-        .map(|i| {
-            format!(
-                r#"{{"id": "i-c{i}", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-1",
-                    "status": "running", "max_network_interfaces": 4, "busy": false}}"#
-            )
-        })
-        .collect();
-    let state = format!(
-        r#"{{"credentials": [{{"access_key": "AK", "secret_key": "SK"}}],
-            "instances": [{}],
-            "network_interfaces": [{{"id": "port-contended", "region": "cn-north-1", "vpc": "vpc-1",
-                "owner": "AK", "elastic_ip_az": null, "attached_to": null, "primary": false}}]}}"#,
-        instances.join(",")
-    );
-    let emulator = Emulator::start(EmulatorState::from_json(&state).unwrap())
-        .await
-        .unwrap();
-    let c = client(&emulator);
-    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(64));
-    let attempts: Vec<_> = (0..64)
-        .map(|i| {
-            let (c, barrier) = (c.clone(), barrier.clone());
-            tokio::spawn(async move {
-                barrier.wait().await;
-                attach(&c, REGION, &format!("i-c{i}"), "port-contended").await
-            })
-        })
-        .collect();
+    let emulator = Emulator::start(many(64, 1, 4)).await.unwrap();
+    let results = all_at_once(
+        &client(&emulator),
+        64,
+        |i| format!("i-m{i}"),
+        |_| "port-m0".into(),
+    )
+    .await;
     let mut winners = Vec::new();
-    for (i, attempt) in attempts.into_iter().enumerate() {
-        match attempt.await.unwrap() {
-            Ok(_) => winners.push(format!("i-c{i}")),
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(_) => winners.push(format!("i-m{i}")),
             Err(e) => assert_eq!(e.kind(), ErrorKind::NetworkInterfaceInUse, "{e}"),
         }
     }
     assert_eq!(winners.len(), 1, "{winners:?}");
-    assert_eq!(emulator.attached_to("port-contended"), winners.pop());
+    assert_eq!(emulator.attached_to("port-m0"), winners.pop());
+}
+
+/// A state of `instances` instances and `interfaces` interfaces, all in one VPC and AZ.
+fn many(instances: usize, interfaces: usize, max_network_interfaces: usize) -> EmulatorState {
+    let instances: Vec<String> = (0..instances)
+        .map(|i| {
+            format!(
+                r#"{{"id": "i-m{i}", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-1",
+                    "max_network_interfaces": {max_network_interfaces}}}"#
+            )
+        })
+        .collect();
+    let interfaces: Vec<String> = (0..interfaces)
+        .map(|n| {
+            format!(
+                r#"{{"id": "port-m{n}", "region": "cn-north-1", "vpc": "vpc-1", "owner": "AK"}}"#
+            )
+        })
+        .collect();
+    EmulatorState::from_json(&format!(
+        r#"{{"credentials": [{{"access_key": "AK", "secret_key": "SK"}}],
+            "instances": [{}], "network_interfaces": [{}]}}"#,
+        instances.join(","),
+        interfaces.join(",")
+    ))
+    .unwrap()
+}
+
+/// Runs `attempts` attaches at once, the `i`th of `interface(i)` to `instance(i)`.
+async fn all_at_once(
+    client: &Client,
+    attempts: usize,
+    instance: impl Fn(usize) -> String,
+    interface: impl Fn(usize) -> String,
+) -> Vec<Result<String, Error>> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(attempts));
+    let tasks: Vec<_> = (0..attempts)
+        .map(|i| {
+            let (c, barrier, instance, interface) =
+                (client.clone(), barrier.clone(), instance(i), interface(i));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                attach(&c, REGION, &instance, &interface).await
+            })
+        })
+        .collect();
+    let mut results = Vec::with_capacity(attempts);
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn of_64_concurrent_attaches_to_one_instance_one_wins_and_the_rest_meet_its_task() {
+    let emulator = Emulator::start(many(1, 64, 100)).await.unwrap();
+    let results = all_at_once(
+        &client(&emulator),
+        64,
+        |_| "i-m0".into(),
+        |n| format!("port-m{n}"),
+    )
+    .await;
+    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    assert_eq!(won.len(), 1);
+    for e in lost.into_iter().filter_map(Result::err) {
+        assert_eq!(e.kind(), ErrorKind::TaskConflict, "{e}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_attaches_never_exceed_the_flavors_limit() {
+    let emulator = Emulator::start_with(
+        many(1, 64, 3),
+        EmulatorConfig::default().task_duration(Duration::ZERO),
+    )
+    .await
+    .unwrap();
+    let results = all_at_once(
+        &client(&emulator),
+        64,
+        |_| "i-m0".into(),
+        |n| format!("port-m{n}"),
+    )
+    .await;
+    let (won, lost): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    assert_eq!(won.len(), 3);
+    for e in lost.into_iter().filter_map(Result::err) {
+        assert_eq!(e.kind(), ErrorKind::NetworkInterfaceLimitExceeded, "{e}");
+    }
+    let attached = (0..64)
+        .filter(|n| emulator.attached_to(&format!("port-m{n}")).is_some())
+        .count();
+    assert_eq!(attached, 3);
 }
 
 // ---------------------------------------------------------------- lifecycle
+
+#[test]
+fn the_emulator_can_be_started_from_any_task() {
+    fn assert_send<T: Send>(_: &T) {}
+    let state = EmulatorState::from_json(STATE).unwrap();
+    assert_send(&Emulator::start(state));
+}
 
 #[tokio::test]
 async fn a_shut_down_emulator_refuses_connections() {

@@ -14,6 +14,7 @@ use std::{
 
 use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
+use sha2::{Digest, Sha256};
 
 use super::{
     date,
@@ -22,8 +23,8 @@ use super::{
     state::AccessKey,
 };
 use crate::signing::{
-    sign_with_key, SignableRequest, SigningAlgorithm, SigningKey, DATE_HEADER, NONCE_HEADER,
-    SECURITY_TOKEN_HEADER,
+    sign_with_key, SignableRequest, SigningAlgorithm, SigningKey, CONTENT_SHA256_HEADER,
+    DATE_HEADER, NONCE_HEADER, SECURITY_TOKEN_HEADER,
 };
 
 /// The service name in the credential scope.
@@ -234,6 +235,14 @@ fn verify_signature(
         for value in values {
             let value = std::str::from_utf8(value.as_bytes())
                 .map_err(|_| ApiError::access("sign result is not same [gw]"))?;
+            // A signed body hash stands for the body in the signature: it must be the body's.
+            if name.eq_ignore_ascii_case(CONTENT_SHA256_HEADER)
+                && !value.trim().eq_ignore_ascii_case(&body_hash(request.body))
+            {
+                return Err(ApiError::access(
+                    "x-jdcloud-content-sha256 is not the SHA-256 of the body[gw]",
+                ));
+            }
             signed.push((name, value));
         }
     }
@@ -268,6 +277,14 @@ fn verify_signature(
     } else {
         Err(ApiError::access("sign result is not same [gw]"))
     }
+}
+
+/// Lower-case hex of a body's SHA-256, as `x-jdcloud-content-sha256` carries it.
+fn body_hash(body: &[u8]) -> String {
+    Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A header's value as text, if present and UTF-8.
@@ -486,6 +503,30 @@ mod tests {
         assert_eq!(
             check(&g, &h).unwrap_err().message,
             "sign result is not same [gw]"
+        );
+    }
+
+    #[test]
+    fn a_signed_body_hash_must_be_the_bodys() {
+        let g = gateway();
+        let c = Credentials::new("AK", "SK");
+        let right = body_hash(BODY);
+        let mut with_hash = FULL.to_vec();
+        with_hash.push(("x-jdcloud-content-sha256", &right));
+        assert_eq!(
+            check(&g, &signed(SigningAlgorithm::Jdcloud2, &c, &with_hash, &[])).unwrap(),
+            "AK"
+        );
+
+        let wrong = body_hash(b"another body");
+        let mut with_hash = FULL.to_vec();
+        with_hash[3] = ("x-jdcloud-nonce", "n-other");
+        with_hash.push(("x-jdcloud-content-sha256", &wrong));
+        let e = check(&g, &signed(SigningAlgorithm::Jdcloud2, &c, &with_hash, &[])).unwrap_err();
+        assert!(
+            e.message.contains("x-jdcloud-content-sha256"),
+            "{}",
+            e.message
         );
     }
 

@@ -56,7 +56,8 @@
 //!    `x-jdcloud-security-token` header carrying it base64-encoded (and no such header for
 //!    other keys);
 //! 6. the signature, recomputed over exactly the headers that `SignedHeaders` names, with the
-//!    values received, the raw path, query and body (`sign result is not same [gw]`). Like the
+//!    values received, the raw path, query and body (`sign result is not same [gw]`); a signed
+//!    `x-jdcloud-content-sha256` must be the body's hash. Like the
 //!    real gateway, it accepts the official Python SDK, which signs only `content-type;host`
 //!    and sends the date and nonce unsigned;
 //! 7. a nonce not seen within the replay window (twice the clock skew limit).

@@ -8,9 +8,9 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
+use serde::Serialize;
 
-/// The header carrying the request id, as JD Cloud's gateway sends it.
-pub(crate) const REQUEST_ID_HEADER: &str = "x-jdcloud-request-id";
+use crate::REQUEST_ID_HEADER;
 
 /// A refusal, by the gateway or the service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,12 +65,31 @@ pub(crate) fn new_request_id() -> String {
         .collect()
 }
 
+/// The body of an answer; a struct rather than `json!` so that fields keep the gateway's order.
+#[derive(Serialize)]
+struct Body<'a> {
+    #[serde(rename = "requestId")]
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: u16,
+    status: &'a str,
+    message: &'a str,
+}
+
 /// The success answer of an action without a result.
 pub(crate) fn success(request_id: &str) -> Response {
     json(
         StatusCode::OK,
         request_id,
-        serde_json::json!({ "requestId": request_id }),
+        Body {
+            request_id,
+            error: None,
+        },
     )
 }
 
@@ -79,14 +98,14 @@ pub(crate) fn failure(request_id: &str, error: &ApiError) -> Response {
     let mut response = json(
         error.http,
         request_id,
-        serde_json::json!({
-            "requestId": request_id,
-            "error": {
-                "code": error.http.as_u16(),
-                "status": error.status,
-                "message": error.message,
-            },
-        }),
+        Body {
+            request_id,
+            error: Some(ErrorBody {
+                code: error.http.as_u16(),
+                status: error.status,
+                message: &error.message,
+            }),
+        },
     );
     if let Some(wait) = error.retry_after {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
@@ -102,7 +121,7 @@ pub(crate) fn failure(request_id: &str, error: &ApiError) -> Response {
     response
 }
 
-fn json(status: StatusCode, request_id: &str, body: serde_json::Value) -> Response {
+fn json(status: StatusCode, request_id: &str, body: Body<'_>) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     // The id is made of letters and digits only, so it is always a valid header value.
     if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -123,5 +142,26 @@ mod tests {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
         assert_ne!(id, new_request_id());
+    }
+
+    #[test]
+    fn error_bodies_keep_the_gateways_field_order() {
+        let error = ApiError::access("lack of header authorization[gw]");
+        let response = failure("abc", &error);
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[REQUEST_ID_HEADER], "abc");
+        let body = serde_json::to_string(&Body {
+            request_id: "abc",
+            error: Some(ErrorBody {
+                code: 401,
+                status: error.status,
+                message: &error.message,
+            }),
+        })
+        .unwrap();
+        assert_eq!(
+            body,
+            r#"{"requestId":"abc","error":{"code":401,"status":"ACCESS_ERROR","message":"lack of header authorization[gw]"}}"#
+        );
     }
 }
