@@ -65,7 +65,10 @@ impl Gateway {
                 .collect(),
             skew_limit,
             // A request dated up to `skew_limit` ahead stays acceptable for twice that long.
-            nonces: Mutex::new(NonceCache::new(skew_limit * 2, nonce_capacity)),
+            nonces: Mutex::new(NonceCache::new(
+                skew_limit.saturating_mul(2),
+                nonce_capacity,
+            )),
         }
     }
 

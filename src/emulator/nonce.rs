@@ -13,6 +13,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// What [`NonceCache::check_and_remember`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Seen {
@@ -54,9 +56,14 @@ impl NonceCache {
                 .unwrap_or_default();
             return Seen::Full(wait);
         }
+        // A window too long to represent is as good as forever: keep the nonce for a century.
+        let expiry = now
+            .checked_add(self.keep_for)
+            .or_else(|| now.checked_add(CENTURY))
+            .unwrap_or(now);
         let nonce: Arc<str> = Arc::from(nonce);
         self.seen.insert(nonce.clone());
-        self.by_age.push_back((now + self.keep_for, nonce));
+        self.by_age.push_back((expiry, nonce));
         Seen::New
     }
 
@@ -93,6 +100,16 @@ mod tests {
         assert_eq!(
             cache.check_and_remember("a", t0 + Duration::from_secs(10)),
             Seen::New
+        );
+    }
+
+    #[test]
+    fn an_endless_window_does_not_overflow() {
+        let mut cache = NonceCache::new(Duration::MAX, 10);
+        assert_eq!(cache.check_and_remember("a", Instant::now()), Seen::New);
+        assert_eq!(
+            cache.check_and_remember("a", Instant::now()),
+            Seen::Replayed
         );
     }
 

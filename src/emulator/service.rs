@@ -164,7 +164,8 @@ impl Service {
             instance_at,
             Task {
                 id: new_task_id(),
-                until: Some(now + self.task_duration),
+                // A duration too long to represent never ends.
+                until: now.checked_add(self.task_duration),
             },
         );
         Ok(())
