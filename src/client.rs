@@ -185,6 +185,9 @@ impl ClientBuilder {
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(user_agent())
+            // A redirect would re-send a signature made for another path or host: refuse them;
+            // a 3xx then comes back as an error.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
                 Error::invalid_input("client: cannot build the HTTP client").with_source(e)
@@ -221,7 +224,13 @@ pub fn user_agent() -> String {
 /// Checks an endpoint and returns it as `scheme://host[:port]`.
 fn normalise_endpoint(endpoint: &str) -> Result<String, Error> {
     let trimmed = endpoint.trim().trim_end_matches('/');
-    let bad = |why: &str| Error::invalid_input(format!("endpoint {endpoint:?}: {why}"));
+    // An endpoint may carry `user:password@`: never echo those.
+    let shown = if endpoint.contains('@') {
+        "(not shown: it contains user info)"
+    } else {
+        endpoint
+    };
+    let bad = |why: &str| Error::invalid_input(format!("endpoint {shown:?}: {why}"));
     let url = reqwest::Url::parse(trimmed).map_err(|e| bad(&format!("not a URL ({e})")))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(bad("the scheme must be http or https"));
@@ -686,6 +695,8 @@ mod tests {
             let e = normalise_endpoint(bad).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
         }
+        let e = normalise_endpoint("http://user:hunter2@x/v1").unwrap_err();
+        assert!(!e.to_string().contains("hunter2"), "{e}");
     }
 
     #[test]
