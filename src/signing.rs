@@ -42,7 +42,7 @@
 //! # Ok::<(), jdcloud_vm::Error>(())
 //! ```
 
-use std::fmt;
+use std::{borrow::Cow, fmt};
 
 use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
@@ -162,12 +162,7 @@ pub fn sign(
         region,
         service,
     );
-    Ok(sign_with_key(
-        &key,
-        credentials.access_key(),
-        date,
-        request,
-    ))
+    Ok(sign_with_key(&key, credentials.access_key(), date, request))
 }
 
 /// Finds and checks the `x-jdcloud-date` header.
@@ -221,14 +216,32 @@ impl SigningKey {
         region: &str,
         service: &str,
     ) -> Self {
-        let mut secret = Vec::with_capacity(8 + secret_key.len());
-        secret.extend_from_slice(algorithm.key_prefix().as_bytes());
-        secret.extend_from_slice(secret_key.as_bytes());
-        let k_date = hmac(&secret, day.as_bytes());
+        let k_date = {
+            // The first key is ALG + secret; build it on the stack when it fits in one block (it
+            // always does for JD Cloud's 32-character secrets), so deriving allocates only the
+            // scope.
+            let prefix = algorithm.key_prefix().as_bytes();
+            let mut buf = [0u8; 64];
+            let len = prefix.len() + secret_key.len();
+            if len <= buf.len() {
+                buf[..prefix.len()].copy_from_slice(prefix);
+                buf[prefix.len()..len].copy_from_slice(secret_key.as_bytes());
+                hmac(&buf[..len], day.as_bytes())
+            } else {
+                hmac(&[prefix, secret_key.as_bytes()].concat(), day.as_bytes())
+            }
+        };
         let k_region = hmac(&k_date, region.as_bytes());
         let k_service = hmac(&k_region, service.as_bytes());
-        let key = hmac(&k_service, algorithm.terminator().as_bytes());
-        let scope = format!("{day}/{region}/{service}/{}", algorithm.terminator());
+        let term = algorithm.terminator();
+        let key = hmac(&k_service, term.as_bytes());
+        let mut scope = String::with_capacity(day.len() + region.len() + service.len() + 19);
+        for (i, part) in [day, region, service, term].into_iter().enumerate() {
+            if i > 0 {
+                scope.push('/');
+            }
+            scope.push_str(part);
+        }
         SigningKey {
             algorithm,
             scope,
@@ -247,7 +260,13 @@ impl SigningKey {
     }
 
     /// Whether this key signs for the given day, region and service.
-    pub(crate) fn matches(&self, algorithm: SigningAlgorithm, day: &str, region: &str, service: &str) -> bool {
+    pub(crate) fn matches(
+        &self,
+        algorithm: SigningAlgorithm,
+        day: &str,
+        region: &str,
+        service: &str,
+    ) -> bool {
         let mut parts = self.scope.split('/');
         self.algorithm == algorithm
             && parts.next() == Some(day)
@@ -264,90 +283,129 @@ pub(crate) fn sign_with_key(
     date: &str,
     request: &SignableRequest<'_>,
 ) -> String {
-    let headers = canonical_headers(key.algorithm, request.headers);
-    let payload_hash = match headers.iter().find(|(name, _)| name == CONTENT_SHA256_HEADER) {
-        Some((_, value)) => value.clone(),
-        None => hex(&Sha256::digest(request.body)),
-    };
+    let mut canonical = Vec::with_capacity(canonical_capacity(request));
+    let signed_headers = write_canonical_request(key.algorithm, request, &mut canonical);
 
-    let mut canonical = String::with_capacity(256 + request.path.len() + request.query.len());
-    canonical.push_str(request.method);
-    canonical.push('\n');
-    canonical_path_into(request.path, &mut canonical);
-    canonical.push('\n');
-    canonical_query_into(request.query, &mut canonical);
-    canonical.push('\n');
-    for (name, value) in &headers {
-        canonical.push_str(name);
-        canonical.push(':');
-        canonical.push_str(value);
-        canonical.push('\n');
-    }
-    canonical.push('\n');
-    let signed_start = canonical.len();
-    for (i, (name, _)) in headers.iter().enumerate() {
-        if i > 0 {
-            canonical.push(';');
-        }
-        canonical.push_str(name);
-    }
-    let signed_end = canonical.len();
-    canonical.push('\n');
-    canonical.push_str(&payload_hash);
+    let canonical_hash = hex_digest(&Sha256::digest(&canonical).into());
 
-    let mut string_to_sign = String::with_capacity(160);
-    string_to_sign.push_str(key.algorithm.name());
-    string_to_sign.push('\n');
-    string_to_sign.push_str(date);
-    string_to_sign.push('\n');
-    string_to_sign.push_str(&key.scope);
-    string_to_sign.push('\n');
-    string_to_sign.push_str(&hex(&Sha256::digest(canonical.as_bytes())));
-    let signature = hex(&hmac(&key.key, string_to_sign.as_bytes()));
-
-    let signed_headers = &canonical[signed_start..signed_end];
-    let mut out = String::with_capacity(128 + access_key.len() + signed_headers.len());
-    out.push_str(key.algorithm.name());
+    let name = key.algorithm.name();
+    const PUNCTUATION: usize =
+        " Credential=".len() + "/".len() + ", SignedHeaders=".len() + ", Signature=".len();
+    let mut out = String::with_capacity(
+        name.len() + access_key.len() + key.scope.len() + signed_headers.len() + PUNCTUATION + 64,
+    );
+    out.push_str(name);
     out.push_str(" Credential=");
     out.push_str(access_key);
     out.push('/');
     out.push_str(&key.scope);
     out.push_str(", SignedHeaders=");
-    out.push_str(signed_headers);
+    out.push_str(&as_str(&canonical[signed_headers]));
+
+    // The canonical request is hashed and its signed names copied: its buffer now holds the
+    // string to sign, which saves an allocation.
+    let mut string_to_sign = canonical;
+    string_to_sign.clear();
+    for part in [
+        name.as_bytes(),
+        b"\n",
+        date.as_bytes(),
+        b"\n",
+        key.scope.as_bytes(),
+        b"\n",
+        &canonical_hash,
+    ] {
+        string_to_sign.extend_from_slice(part);
+    }
+    let signature = hex_digest(&hmac(&key.key, &string_to_sign));
     out.push_str(", Signature=");
-    out.push_str(&signature);
+    out.push_str(&as_str(&signature));
     out
 }
 
 /// The canonical request, for tests and for debugging a signature mismatch.
 pub fn canonical_request(algorithm: SigningAlgorithm, request: &SignableRequest<'_>) -> String {
+    let mut out = Vec::with_capacity(canonical_capacity(request));
+    write_canonical_request(algorithm, request, &mut out);
+    into_string(out)
+}
+
+/// Enough room for the canonical request of `request` unless its path or query is mostly
+/// percent-encoded, so that building it usually allocates once.
+fn canonical_capacity(request: &SignableRequest<'_>) -> usize {
+    let headers: usize = request
+        .headers
+        .iter()
+        .map(|(name, value)| 2 * name.len() + value.len() + 3)
+        .sum();
+    request.method.len() + request.path.len() + request.query.len() + headers + 32 + 64 + 8
+}
+
+/// Writes the canonical request into `out` and returns where in `out` the signed header names
+/// (`a;b;c`) are, which the `Authorization` header repeats.
+///
+/// The one implementation behind both [`sign`] and [`canonical_request`], so what a mismatch is
+/// debugged with is exactly what was signed. It writes bytes, not a `String`: what is signed is
+/// bytes, and the encoders then need no UTF-8 bookkeeping. Everything written is a `str` or
+/// ASCII, so the result is UTF-8.
+fn write_canonical_request(
+    algorithm: SigningAlgorithm,
+    request: &SignableRequest<'_>,
+    out: &mut Vec<u8>,
+) -> std::ops::Range<usize> {
+    out.extend_from_slice(request.method.as_bytes());
+    out.push(b'\n');
+    canonical_path_into(request.path, out);
+    out.push(b'\n');
+    canonical_query_into(request.query, out);
+    out.push(b'\n');
     let headers = canonical_headers(algorithm, request.headers);
-    let payload_hash = match headers.iter().find(|(name, _)| name == CONTENT_SHA256_HEADER) {
-        Some((_, value)) => value.clone(),
-        None => hex(&Sha256::digest(request.body)),
-    };
-    let names: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
-    let mut out = format!(
-        "{}\n{}\n{}\n",
-        request.method,
-        canonical_path(request.path),
-        canonical_query(request.query)
-    );
     for (name, value) in &headers {
-        out.push_str(&format!("{name}:{value}\n"));
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'\n');
     }
-    out.push_str(&format!("\n{}\n{payload_hash}", names.join(";")));
-    out
+    out.push(b'\n');
+    let start = out.len();
+    for (i, (name, _)) in headers.iter().enumerate() {
+        if i > 0 {
+            out.push(b';');
+        }
+        out.extend_from_slice(name.as_bytes());
+    }
+    let end = out.len();
+    out.push(b'\n');
+    match headers
+        .iter()
+        .find(|(name, _)| name == CONTENT_SHA256_HEADER)
+    {
+        Some((_, value)) => out.extend_from_slice(value.as_bytes()),
+        None => out.extend_from_slice(&hex_digest(&Sha256::digest(request.body).into())),
+    }
+    start..end
 }
 
 /// Lower-cased, sorted, normalised headers; a repeated name's values joined by `,`.
-fn canonical_headers(algorithm: SigningAlgorithm, headers: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(headers.len());
-    for (name, value) in headers {
-        let name = name.trim().to_ascii_lowercase();
-        let value = normalise_header_value(algorithm, value);
+///
+/// Borrows what needs no change (the common case: the client's names are lower-case and its
+/// values need no trimming), so signing does not copy every header.
+fn canonical_headers<'a>(
+    algorithm: SigningAlgorithm,
+    headers: &'a [(&'a str, &'a str)],
+) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(headers.len());
+    for &(name, value) in headers {
+        let name = trim(name);
+        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(name.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(name)
+        };
+        let value = normalise_value(algorithm, value);
         match out.iter_mut().find(|(n, _)| *n == name) {
             Some((_, existing)) => {
+                let existing = existing.to_mut();
                 existing.push(',');
                 existing.push_str(&value);
             }
@@ -359,11 +417,20 @@ fn canonical_headers(algorithm: SigningAlgorithm, headers: &[(&str, &str)]) -> V
 }
 
 /// Trims a header value; `Jdcloud2` also collapses runs of spaces inside it.
+///
+/// ```
+/// use jdcloud_vm::signing::{normalise_header_value, SigningAlgorithm};
+/// assert_eq!(normalise_header_value(SigningAlgorithm::Jdcloud2, " a   b "), "a b");
+/// assert_eq!(normalise_header_value(SigningAlgorithm::Jdcloud3, " a   b "), "a   b");
+/// ```
 pub fn normalise_header_value(algorithm: SigningAlgorithm, value: &str) -> String {
-    let value = value.trim();
+    normalise_value(algorithm, value).into_owned()
+}
+
+fn normalise_value(algorithm: SigningAlgorithm, value: &str) -> Cow<'_, str> {
+    let value = trim(value);
     match algorithm {
-        SigningAlgorithm::Jdcloud3 => value.to_owned(),
-        SigningAlgorithm::Jdcloud2 => {
+        SigningAlgorithm::Jdcloud2 if has_double_space(value.as_bytes()) => {
             let mut out = String::with_capacity(value.len());
             let mut previous_space = false;
             for c in value.chars() {
@@ -373,9 +440,28 @@ pub fn normalise_header_value(algorithm: SigningAlgorithm, value: &str) -> Strin
                 previous_space = c == ' ';
                 out.push(c);
             }
-            out
+            Cow::Owned(out)
         }
+        _ => Cow::Borrowed(value),
     }
+}
+
+/// `str::trim`, skipping its Unicode tables when both ends are plainly not white space (every
+/// header the client signs).
+fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
+    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// Whether `bytes` hold two spaces in a row; a cheap scan for any space first, as most values
+/// have none.
+fn has_double_space(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |found, &b| found | (b == b' '))
+        && bytes.windows(2).any(|w| w == b"  ")
 }
 
 /// The canonical form of a path: decoded, runs of `/` collapsed, re-encoded, rooted (`v1`
@@ -387,30 +473,70 @@ pub fn normalise_header_value(algorithm: SigningAlgorithm, value: &str) -> Strin
 ///     canonical_path("/v1/regions/cn-north-1/instances/i-1:attachNetworkInterface"),
 ///     "/v1/regions/cn-north-1/instances/i-1%3AattachNetworkInterface",
 /// );
+/// assert_eq!(canonical_path("v1//a+b"), "/v1/a%20b");
 /// assert_eq!(canonical_path(""), "/");
 /// ```
 pub fn canonical_path(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 16);
+    let mut out = Vec::with_capacity(path.len() + 16);
     canonical_path_into(path, &mut out);
-    out
+    into_string(out)
 }
 
-fn canonical_path_into(path: &str, out: &mut String) {
-    // Always rooted, as the Python SDK signs it (`v1` → `/v1`, `` → `/`); a leading `/` of the
-    // path collapses into this one.
-    out.push('/');
-    let decoded = percent_decode(path);
-    let mut previous_slash = true;
-    for &b in decoded.as_bytes() {
-        if b == b'/' {
-            if !previous_slash {
-                out.push('/');
-            }
-            previous_slash = true;
-        } else {
-            previous_slash = false;
-            encode_byte_into(b, true, out);
+fn canonical_path_into(path: &str, out: &mut Vec<u8>) {
+    // Always rooted, as the Python SDK signs it (`v1` as `/v1`, the empty path as `/`); a
+    // leading `/` of the path collapses into this one.
+    let start = out.len();
+    out.push(b'/');
+    // Decoding and encoding in one pass, without a decoded copy. That is exact while every
+    // escape decodes to ASCII: the decoded bytes are then UTF-8 as the input is. An escaped
+    // byte of 0x80 or more may be part of a sequence that is not UTF-8, signed as U+FFFD, so
+    // such a path takes the general way.
+    let bytes = path.as_bytes();
+    if !needs_decoding(bytes) {
+        // The common case (the client's paths): nothing to decode, a byte is what it is.
+        for &b in bytes {
+            push_path_byte(b, out);
         }
+        return;
+    }
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = match bytes[i] {
+            b'%' => match (hex_value(bytes.get(i + 1)), hex_value(bytes.get(i + 2))) {
+                (Some(hi), Some(lo)) if hi < 8 => {
+                    i += 2;
+                    hi << 4 | lo
+                }
+                (Some(_), Some(_)) => {
+                    out.truncate(start + 1);
+                    for &b in percent_decode(path).as_bytes() {
+                        push_path_byte(b, out);
+                    }
+                    return;
+                }
+                _ => b'%',
+            },
+            b'+' => b' ',
+            b => b,
+        };
+        push_path_byte(b, out);
+        i += 1;
+    }
+}
+
+/// Appends one decoded byte of a path: `/` unless one was just written (runs collapse), an
+/// unreserved byte as it is, anything else percent-encoded.
+#[inline(always)]
+fn push_path_byte(b: u8, out: &mut Vec<u8>) {
+    if b == b'/' {
+        // Only a `/` written here or the root can end `out`: encoded bytes never end in `/`.
+        if out.last() != Some(&b'/') {
+            out.push(b'/');
+        }
+    } else if UNRESERVED[b as usize] {
+        out.push(b);
+    } else {
+        push_percent(b, out);
     }
 }
 
@@ -422,43 +548,57 @@ fn canonical_path_into(path: &str, out: &mut String) {
 /// assert_eq!(canonical_query("b=2&a=x y&flag"), "a=x%20y&b=2");
 /// ```
 pub fn canonical_query(query: &str) -> String {
-    let mut out = String::with_capacity(query.len() + 16);
+    let mut out = Vec::with_capacity(query.len() + 16);
     canonical_query_into(query, &mut out);
-    out
+    into_string(out)
 }
 
-fn canonical_query_into(query: &str, out: &mut String) {
+fn canonical_query_into(query: &str, out: &mut Vec<u8>) {
     if query.is_empty() {
         return;
     }
-    let mut pairs: Vec<(String, String)> = query
-        .split('&')
-        .filter_map(|part| {
-            let (key, value) = part.split_once('=')?;
-            let key = encode(&percent_decode(key), false);
-            if key.is_empty() {
-                return None;
-            }
-            Some((key, encode(&percent_decode(value), false)))
-        })
-        .collect();
-    pairs.sort_unstable();
-    for (i, (key, value)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
+    // Every pair is encoded once into one buffer; the sort moves ranges, not strings.
+    let mut buf = Vec::with_capacity(query.len() + 16);
+    let mut pairs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
+    for part in query.split('&') {
+        let Some((key, value)) = part.split_once('=') else {
+            continue;
+        };
+        let key_start = buf.len();
+        encode_into(percent_decode(key).as_bytes(), &mut buf);
+        let key_end = buf.len();
+        if key_start == key_end {
+            continue;
         }
-        out.push_str(key);
-        out.push('=');
-        out.push_str(value);
+        encode_into(percent_decode(value).as_bytes(), &mut buf);
+        pairs.push((key_start..key_end, key_end..buf.len()));
+    }
+    // By key, then value: byte order, which for this ASCII is the order of the SDKs' strings.
+    pairs.sort_unstable_by(|a, b| {
+        (&buf[a.0.clone()], &buf[a.1.clone()]).cmp(&(&buf[b.0.clone()], &buf[b.1.clone()]))
+    });
+    for (i, (key, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b'&');
+        }
+        out.extend_from_slice(&buf[key]);
+        out.push(b'=');
+        out.extend_from_slice(&buf[value]);
     }
 }
 
 /// Percent-decodes, `+` as a space; a `%` not followed by two hex digits stays as it is;
 /// bytes that are not UTF-8 become U+FFFD.
-pub fn percent_decode(input: &str) -> std::borrow::Cow<'_, str> {
+///
+/// ```
+/// use jdcloud_vm::signing::percent_decode;
+/// assert_eq!(percent_decode("a+b%2B%3a"), "a b+:");
+/// assert_eq!(percent_decode("%FF%2"), "\u{FFFD}%2");
+/// ```
+pub fn percent_decode(input: &str) -> Cow<'_, str> {
     let bytes = input.as_bytes();
-    if !bytes.iter().any(|&b| b == b'%' || b == b'+') {
-        return std::borrow::Cow::Borrowed(input);
+    if !needs_decoding(bytes) {
+        return Cow::Borrowed(input);
     }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -477,10 +617,29 @@ pub fn percent_decode(input: &str) -> std::borrow::Cow<'_, str> {
         }
         i += 1;
     }
-    match String::from_utf8(out) {
-        Ok(s) => std::borrow::Cow::Owned(s),
-        Err(e) => std::borrow::Cow::Owned(String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    Cow::Owned(into_string(out))
+}
+
+/// Whether `bytes` hold a `%` or a `+`. Without an early exit, so that the compiler can check
+/// many bytes at a time: several times faster than `any` on a path's length.
+fn needs_decoding(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .fold(false, |found, &b| found | (b == b'%') | (b == b'+'))
+}
+
+/// Bytes this module wrote as text. Only `str` pieces and ASCII are ever written, so this
+/// borrows; the plain check is much cheaper than going straight to `from_utf8_lossy`.
+fn as_str(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
+}
+
+/// A `String` of bytes that are UTF-8, or with U+FFFD for what is not.
+fn into_string(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn hex_value(b: Option<&u8>) -> Option<u8> {
@@ -492,23 +651,38 @@ fn hex_value(b: Option<&u8>) -> Option<u8> {
     }
 }
 
-fn encode(input: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(input.len());
-    for &b in input.as_bytes() {
-        encode_byte_into(b, keep_slash, &mut out);
+/// The bytes the official SDKs leave unencoded (RFC 3986's unreserved set), as a table: the
+/// encoder looks every byte up, and a table beats the chain of range checks.
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
+        i += 1;
     }
-    out
+    table
+};
+
+/// Percent-encodes every byte but the unreserved ones, upper-case hex, copying runs of
+/// unreserved bytes at once.
+fn encode_into(input: &[u8], out: &mut Vec<u8>) {
+    let mut run_start = 0;
+    for (i, &b) in input.iter().enumerate() {
+        if UNRESERVED[b as usize] {
+            continue;
+        }
+        out.extend_from_slice(&input[run_start..i]);
+        push_percent(b, out);
+        run_start = i + 1;
+    }
+    out.extend_from_slice(&input[run_start..]);
 }
 
-fn encode_byte_into(b: u8, keep_slash: bool, out: &mut String) {
+/// Appends `%XX`, upper-case, as the official SDKs encode.
+fn push_percent(b: u8, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') || (keep_slash && b == b'/') {
-        out.push(b as char);
-    } else {
-        out.push('%');
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
+    out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
@@ -517,13 +691,13 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// Lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
+/// A SHA-256 digest or HMAC as 64 lower-case hex digits, on the stack.
+fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
+    let mut out = [0u8; 64];
+    for (i, &b) in digest.iter().enumerate() {
+        out[2 * i] = HEX[(b >> 4) as usize];
+        out[2 * i + 1] = HEX[(b & 15) as usize];
     }
     out
 }
