@@ -83,23 +83,34 @@ fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
 /// official SDKs send it: `{"networkInterfaceId":…,"autoDelete":…}`).
 fn keep_spec_property_order(file: &mut syn::File, spec: &openapiv3::OpenAPI) {
     use quote::ToTokens;
-    let Some(components) = &spec.components else { return };
+    let Some(components) = &spec.components else {
+        return;
+    };
     for item in &mut file.items {
-        let syn::Item::Mod(module) = item else { continue };
+        let syn::Item::Mod(module) = item else {
+            continue;
+        };
         if module.ident != "types" {
             continue;
         }
-        let Some((_, items)) = &mut module.content else { continue };
+        let Some((_, items)) = &mut module.content else {
+            continue;
+        };
         for item in items {
             let syn::Item::Struct(s) = item else { continue };
-            let Some(openapiv3::ReferenceOr::Item(schema)) = components.schemas.get(&s.ident.to_string()) else {
+            let Some(openapiv3::ReferenceOr::Item(schema)) =
+                components.schemas.get(&s.ident.to_string())
+            else {
                 continue;
             };
-            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind else {
+            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
+            else {
                 continue;
             };
             let order: Vec<&String> = object.properties.keys().collect();
-            let syn::Fields::Named(fields) = &mut s.fields else { continue };
+            let syn::Fields::Named(fields) = &mut s.fields else {
+                continue;
+            };
             let mut sorted: Vec<syn::Field> = fields.named.iter().cloned().collect();
             // A field's JSON name: its `#[serde(rename = "…")]`, else its Rust name.
             let json_name = |f: &syn::Field| {

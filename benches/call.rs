@@ -23,7 +23,10 @@ const IN_FLIGHT: usize = 64;
 fn start_server() -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         rt.block_on(async move {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
@@ -79,7 +82,10 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn sdk_client(endpoint: &str) -> Client {
     Client::builder()
-        .credentials(Credentials::new("AKEXAMPLE0123456789", "SKEXAMPLEabcdefghijklmnopqrstuvwxyz"))
+        .credentials(Credentials::new(
+            "AKEXAMPLE0123456789",
+            "SKEXAMPLEabcdefghijklmnopqrstuvwxyz",
+        ))
         .endpoint(endpoint)
         .retry(RetryConfig::disabled())
         .build()
@@ -115,7 +121,10 @@ async fn sdk_call(client: &Client) {
 }
 
 async fn plain_call(http: &reqwest::Client, url: &str, host: &str) {
-    let response = plain_request(http, url, host).send().await.expect("the call succeeds");
+    let response = plain_request(http, url, host)
+        .send()
+        .await
+        .expect("the call succeeds");
     assert!(response.status().is_success());
     let body: serde_json::Value = response.json().await.expect("JSON");
     assert!(body["requestId"].is_string());
@@ -124,7 +133,8 @@ async fn plain_call(http: &reqwest::Client, url: &str, host: &str) {
 fn bench(c: &mut Criterion) {
     let endpoint = start_server();
     let host = endpoint.trim_start_matches("http://").to_owned();
-    let url = format!("{endpoint}/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface");
+    let url =
+        format!("{endpoint}/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface");
     let rt = Runtime::new().unwrap();
     let client = sdk_client(&endpoint);
     let http = reqwest::Client::builder()
@@ -135,8 +145,12 @@ fn bench(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("call");
     group.throughput(Throughput::Elements(1));
-    group.bench_function("sequential/reqwest", |b| b.to_async(&rt).iter(|| plain_call(&http, &url, &host)));
-    group.bench_function("sequential/sdk", |b| b.to_async(&rt).iter(|| sdk_call(&client)));
+    group.bench_function("sequential/reqwest", |b| {
+        b.to_async(&rt).iter(|| plain_call(&http, &url, &host))
+    });
+    group.bench_function("sequential/sdk", |b| {
+        b.to_async(&rt).iter(|| sdk_call(&client))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("in_flight_64");

@@ -20,8 +20,12 @@ pub fn parse_and_validate(file: &str, text: &str) -> Result<OpenAPI, String> {
             "{file}: `openapi` is {version:?}, but only OpenAPI 3.0.x is supported (progenitor cannot read 3.1)"
         ));
     }
-    let spec: OpenAPI = serde_yaml::from_value(raw)
-        .map_err(|e| format!("{file}: not a valid OpenAPI 3.0 document: {}", one_line(&e.to_string())))?;
+    let spec: OpenAPI = serde_yaml::from_value(raw).map_err(|e| {
+        format!(
+            "{file}: not a valid OpenAPI 3.0 document: {}",
+            one_line(&e.to_string())
+        )
+    })?;
     validate(&spec).map_err(|rule| format!("{file}: {rule}"))?;
     Ok(spec)
 }
@@ -47,7 +51,9 @@ pub fn validate(spec: &OpenAPI) -> Result<(), String> {
                 .as_deref()
                 .ok_or_else(|| format!("{here} has no operationId (every operation needs one: it names the client method)"))?;
             if !operation_ids.insert(id.to_string()) {
-                return Err(format!("operationId `{id}` is used twice (operationIds must be unique)"));
+                return Err(format!(
+                    "operationId `{id}` is used twice (operationIds must be unique)"
+                ));
             }
             let here = format!("operation `{id}`");
 
@@ -90,16 +96,22 @@ pub fn validate(spec: &OpenAPI) -> Result<(), String> {
                 let param = match param {
                     ReferenceOr::Item(p) => p,
                     ReferenceOr::Reference { reference } => {
-                        return Err(format!("{here}: parameter {reference} is a $ref; write parameters inline"))
+                        return Err(format!(
+                            "{here}: parameter {reference} is a $ref; write parameters inline"
+                        ))
                     }
                 };
                 if let Parameter::Path { parameter_data, .. } = param {
                     let name = &parameter_data.name;
                     if !parameter_data.required {
-                        return Err(format!("{here}: path parameter `{name}` must be `required: true`"));
+                        return Err(format!(
+                            "{here}: path parameter `{name}` must be `required: true`"
+                        ));
                     }
                     if !path.contains(&format!("{{{name}}}")) {
-                        return Err(format!("{here}: path parameter `{name}` does not appear in `{path}`"));
+                        return Err(format!(
+                            "{here}: path parameter `{name}` does not appear in `{path}`"
+                        ));
                     }
                     if pattern_of(spec, parameter_data).is_none() {
                         return Err(format!(
@@ -114,7 +126,9 @@ pub fn validate(spec: &OpenAPI) -> Result<(), String> {
 }
 
 fn error_schema_of(response: &ReferenceOr<openapiv3::Response>) -> Option<&str> {
-    let ReferenceOr::Item(response) = response else { return None };
+    let ReferenceOr::Item(response) = response else {
+        return None;
+    };
     match &response.content.get("application/json")?.schema {
         Some(ReferenceOr::Reference { reference }) => Some(reference.as_str()),
         _ => None,
@@ -122,7 +136,9 @@ fn error_schema_of(response: &ReferenceOr<openapiv3::Response>) -> Option<&str> 
 }
 
 fn pattern_of<'a>(spec: &'a OpenAPI, data: &'a openapiv3::ParameterData) -> Option<&'a str> {
-    let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else { return None };
+    let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
+        return None;
+    };
     let schema: &Schema = match schema {
         ReferenceOr::Item(s) => s,
         ReferenceOr::Reference { reference } => {

@@ -33,7 +33,8 @@ const DEMO_STATE: &str = r#"{
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let has_credentials = Credentials::from_env().is_ok() || Credentials::from_profile(None).is_ok();
+    let has_credentials =
+        Credentials::from_env().is_ok() || Credentials::from_profile(None).is_ok();
 
     if let ([region, instance, interface], true) = (args.as_slice(), has_credentials) {
         let client = Client::from_env()?;

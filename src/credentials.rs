@@ -131,9 +131,9 @@ impl Credentials {
     /// Reads a profile of the jdcloud CLI's INI file `~/.jdc/config`: the named profile, else
     /// the one named in `~/.jdc/current`, else `default`; keys `access_key` and `secret_key`.
     pub fn from_profile(name: Option<&str>) -> Result<Credentials, Error> {
-        let dir = home_dir()
-            .map(|home| home.join(".jdc"))
-            .ok_or_else(|| Error::invalid_input("credentials: no home directory to find ~/.jdc/config in"))?;
+        let dir = home_dir().map(|home| home.join(".jdc")).ok_or_else(|| {
+            Error::invalid_input("credentials: no home directory to find ~/.jdc/config in")
+        })?;
         Profile::load(&dir, name)?.credentials()
     }
 }
@@ -210,7 +210,9 @@ impl Profile {
 
     pub(crate) fn credentials(&self) -> Result<Credentials, Error> {
         match (&self.access_key, &self.secret_key) {
-            (Some(ak), Some(sk)) if !ak.is_empty() && !sk.is_empty() => Ok(Credentials::new(ak, sk)),
+            (Some(ak), Some(sk)) if !ak.is_empty() && !sk.is_empty() => {
+                Ok(Credentials::new(ak, sk))
+            }
             _ => Err(Error::invalid_input(format!(
                 "credentials: profile [{}] in {} lacks access_key or secret_key",
                 self.name,
@@ -225,7 +227,12 @@ mod tests {
     use super::*;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |name| pairs.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        move |name| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -238,13 +245,23 @@ mod tests {
             ("JDCLOUD_SECRET_KEY", "sk2"),
         ]))
         .unwrap();
-        assert_eq!((c.access_key(), c.secret_key(), c.security_token()), ("ak1", "sk1", Some("tok")));
+        assert_eq!(
+            (c.access_key(), c.secret_key(), c.security_token()),
+            ("ak1", "sk1", Some("tok"))
+        );
     }
 
     #[test]
     fn the_short_family_is_the_fallback() {
-        let c = Credentials::from_lookup(env(&[("JDCLOUD_ACCESS_KEY", "ak2"), ("JDCLOUD_SECRET_KEY", "sk2")])).unwrap();
-        assert_eq!((c.access_key(), c.secret_key(), c.security_token()), ("ak2", "sk2", None));
+        let c = Credentials::from_lookup(env(&[
+            ("JDCLOUD_ACCESS_KEY", "ak2"),
+            ("JDCLOUD_SECRET_KEY", "sk2"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.access_key(), c.secret_key(), c.security_token()),
+            ("ak2", "sk2", None)
+        );
     }
 
     #[test]

@@ -2,6 +2,12 @@
 //!
 //! Nothing here is written by hand: edit the spec and rebuild.
 
-#![allow(missing_docs, unreachable_pub, unused_imports, clippy::all, rustdoc::all)]
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    unused_imports,
+    clippy::all,
+    rustdoc::all
+)]
 
 include!(concat!(env!("OUT_DIR"), "/vm.rs"));

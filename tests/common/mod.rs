@@ -16,7 +16,8 @@ pub const REGION: &str = "cn-north-1";
 pub const INSTANCE: &str = "i-eumm1234d6";
 pub const INTERFACE: &str = "port-n2h7abcdse";
 /// The path the client sends for the IDs above (the `:` travels raw).
-pub const ATTACH_PATH: &str = "/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface";
+pub const ATTACH_PATH: &str =
+    "/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface";
 
 pub fn credentials() -> Credentials {
     Credentials::new(ACCESS_KEY, SECRET_KEY)
@@ -56,7 +57,8 @@ pub struct DocumentedError {
 /// Every named error example of every `4XX`/`5XX` response of `attachNetworkInterface`.
 pub fn documented_errors() -> Vec<DocumentedError> {
     let spec = spec();
-    let op = &spec["paths"]["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]["post"];
+    let op =
+        &spec["paths"]["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]["post"];
     let mut out = Vec::new();
     for range in ["4XX", "5XX"] {
         let examples = op["responses"][range]["content"]["application/json"]["examples"]
@@ -81,8 +83,9 @@ pub fn documented_errors() -> Vec<DocumentedError> {
 /// The spec's example of the 200 answer.
 pub fn success_example() -> serde_json::Value {
     let spec = spec();
-    let example = &spec["paths"]["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]
-        ["post"]["responses"]["200"]["content"]["application/json"]["example"];
+    let example = &spec["paths"]
+        ["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]["post"]["responses"]
+        ["200"]["content"]["application/json"]["example"];
     serde_json::to_value(example).expect("JSON")
 }
 
@@ -132,7 +135,10 @@ pub fn verify(credentials: &Credentials, request: &Request) -> Result<(), String
             (name.to_owned(), value)
         })
         .collect();
-    let headers: Vec<(&str, &str)> = values.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let headers: Vec<(&str, &str)> = values
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     let expected = sign(
         algorithm,
         credentials,
