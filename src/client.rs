@@ -259,15 +259,16 @@ impl Client {
     /// [`Credentials::from_profile(None)`](Credentials::from_profile); the endpoint from
     /// `JDCLOUD_ENDPOINT` when set.
     pub fn from_env() -> Result<Client, Error> {
-        let credentials = match Credentials::from_env() {
-            Ok(c) => c,
-            Err(env_error) => Credentials::from_profile(None).map_err(|profile_error| {
+        // A half-set pair in the environment is a mistake to report, not a reason to fall back.
+        let credentials = match Credentials::from_env_if_set()? {
+            Some(c) => c,
+            None => Credentials::from_profile(None).map_err(|profile_error| {
                 Error::invalid_input(format!(
-                    "{}; and {}",
-                    env_error
+                    "credentials: none in the environment, and {}",
+                    profile_error
                         .message()
-                        .unwrap_or("no credentials in the environment"),
-                    profile_error.message().unwrap_or("no CLI profile")
+                        .unwrap_or("no CLI profile")
+                        .trim_start_matches("credentials: ")
                 ))
             })?,
         };

@@ -96,19 +96,28 @@ impl Credentials {
     /// An error of kind [`InvalidInput`](crate::ErrorKind::InvalidInput) when neither pair is
     /// complete, naming the variables it looked for.
     pub fn from_env() -> Result<Credentials, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok())?.ok_or_else(|| {
+            Error::invalid_input(
+                "credentials: none in the environment (set JDCLOUD_ACCESS_KEY_ID and JDCLOUD_SECRET_ACCESS_KEY, or JDCLOUD_ACCESS_KEY and JDCLOUD_SECRET_KEY)",
+            )
+        })
+    }
+
+    /// `Ok(None)` when no variable of either family is set; an error when one is half set.
+    pub(crate) fn from_env_if_set() -> Result<Option<Credentials>, Error> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    pub(crate) fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Credentials, Error> {
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Option<Credentials>, Error> {
         let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         for (ak_name, sk_name, token_name) in ENV_FAMILIES {
             match (get(ak_name), get(sk_name)) {
                 (Some(ak), Some(sk)) => {
                     let credentials = Credentials::new(ak.trim(), sk.trim());
-                    return Ok(match token_name.and_then(get) {
+                    return Ok(Some(match token_name.and_then(get) {
                         Some(token) => credentials.with_security_token(token.trim()),
                         None => credentials,
-                    });
+                    }));
                 }
                 (Some(_), None) => {
                     return Err(Error::invalid_input(format!(
@@ -123,9 +132,7 @@ impl Credentials {
                 (None, None) => {}
             }
         }
-        Err(Error::invalid_input(
-            "credentials: none in the environment (set JDCLOUD_ACCESS_KEY_ID and JDCLOUD_SECRET_ACCESS_KEY, or JDCLOUD_ACCESS_KEY and JDCLOUD_SECRET_KEY)",
-        ))
+        Ok(None)
     }
 
     /// Reads a profile of the jdcloud CLI's INI file `~/.jdc/config`: the named profile, else
@@ -244,6 +251,7 @@ mod tests {
             ("JDCLOUD_ACCESS_KEY", "ak2"),
             ("JDCLOUD_SECRET_KEY", "sk2"),
         ]))
+        .unwrap()
         .unwrap();
         assert_eq!(
             (c.access_key(), c.secret_key(), c.security_token()),
@@ -257,6 +265,7 @@ mod tests {
             ("JDCLOUD_ACCESS_KEY", "ak2"),
             ("JDCLOUD_SECRET_KEY", "sk2"),
         ]))
+        .unwrap()
         .unwrap();
         assert_eq!(
             (c.access_key(), c.secret_key(), c.security_token()),
@@ -272,9 +281,8 @@ mod tests {
     }
 
     #[test]
-    fn no_variables_is_an_error() {
-        let e = Credentials::from_lookup(env(&[])).unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+    fn no_variables_is_none_so_the_profile_is_tried_next() {
+        assert!(Credentials::from_lookup(env(&[])).unwrap().is_none());
     }
 
     #[test]

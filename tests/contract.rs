@@ -486,6 +486,12 @@ async fn from_env_reads_the_environment_then_the_cli_profile() {
         error.to_string().contains("JDCLOUD_SECRET_ACCESS_KEY"),
         "{error}"
     );
+    // The client too reports it, rather than quietly using the CLI profile instead.
+    let error = Client::from_env().expect_err("a key without its secret");
+    assert!(
+        error.to_string().contains("JDCLOUD_SECRET_ACCESS_KEY"),
+        "{error}"
+    );
 
     std::fs::remove_dir_all(&home).ok();
 }
