@@ -135,6 +135,12 @@ fn bench(c: &mut Criterion) {
     let host = endpoint.trim_start_matches("http://").to_owned();
     let url =
         format!("{endpoint}/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface");
+    // One call at a time needs one thread: a current-thread runtime keeps cross-thread wake-ups
+    // (scheduler noise on a shared 2-core machine) out of the sequential figures.
+    let sequential_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let rt = Runtime::new().unwrap();
     let client = sdk_client(&endpoint);
     let http = reqwest::Client::builder()
@@ -146,13 +152,21 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.throughput(Throughput::Elements(1));
     group.bench_function("sequential/reqwest", |b| {
-        b.to_async(&rt).iter(|| plain_call(&http, &url, &host))
+        b.to_async(&sequential_rt)
+            .iter(|| plain_call(&http, &url, &host))
     });
     group.bench_function("sequential/sdk", |b| {
-        b.to_async(&rt).iter(|| sdk_call(&client))
+        b.to_async(&sequential_rt).iter(|| sdk_call(&client))
     });
     group.finish();
 
+    // Fresh clients: pooled connections are tasks of the runtime that opened them.
+    let client = sdk_client(&endpoint);
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
     let mut group = c.benchmark_group("in_flight_64");
     group.throughput(Throughput::Elements(IN_FLIGHT as u64));
     group.bench_function("reqwest", |b| {
