@@ -82,7 +82,7 @@ impl Gateway {
         now_unix: i64,
         now: Instant,
     ) -> Result<String, ApiError> {
-        let raw = header(request.headers, "authorization")
+        let raw = single(request.headers, "authorization")?
             .ok_or_else(|| ApiError::access("lack of header authorization[gw]"))?;
         let auth = parse_authorization(raw)?;
         let key = self
@@ -90,7 +90,7 @@ impl Gateway {
             .get(auth.access_key)
             .ok_or_else(|| ApiError::access("Invalid accessKey[gw]"))?;
 
-        let date_value = header(request.headers, DATE_HEADER)
+        let date_value = single(request.headers, DATE_HEADER)?
             .ok_or_else(|| ApiError::access("lack of header x-jdcloud-date[gw]"))?
             .trim();
         let date = date::parse(date_value).ok_or_else(|| {
@@ -107,7 +107,7 @@ impl Gateway {
             )));
         }
 
-        let nonce = header(request.headers, NONCE_HEADER)
+        let nonce = single(request.headers, NONCE_HEADER)?
             .map(str::trim)
             .filter(|n| !n.is_empty())
             .ok_or_else(|| ApiError::access("lack of header x-jdcloud-nonce[gw]"))?;
@@ -193,7 +193,7 @@ fn parse_authorization(raw: &str) -> Result<Authorization<'_>, ApiError> {
 
 /// A temporary key's requests carry its token; a long-term key's carry none.
 fn check_security_token(key: &AccessKey, headers: &HeaderMap) -> Result<(), ApiError> {
-    let sent = header(headers, SECURITY_TOKEN_HEADER).map(str::trim);
+    let sent = single(headers, SECURITY_TOKEN_HEADER)?.map(str::trim);
     match (&key.security_token, sent) {
         (None, None) => Ok(()),
         (Some(_), None) => Err(ApiError::access(
@@ -290,11 +290,16 @@ fn body_hash(body: &[u8]) -> String {
         .collect()
 }
 
-/// A header's value as text, if present and UTF-8.
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+/// The value, as text, of a header the gateway reads, if present and UTF-8; sent twice, it is
+/// refused: which of the two was meant, and which one a proxy in front would have used, is
+/// anyone's guess, and a guess about credentials or freshness is a way around them.
+fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err(ApiError::access(format!("duplicate header {name}[gw]")));
+    }
+    Ok(first.and_then(|v| std::str::from_utf8(v.as_bytes()).ok()))
 }
 
 /// Compares without stopping at the first difference, so timing tells nothing of the secret.
@@ -547,6 +552,33 @@ mod tests {
             .unwrap_err()
             .message
             .contains("security-token"));
+    }
+
+    #[test]
+    fn a_duplicated_gateway_header_is_refused() {
+        let g = gateway();
+        let c = Credentials::new("AK", "SK");
+        for (name, value) in [
+            (
+                "authorization",
+                "JDCLOUD2-HMAC-SHA256 Credential=AK/x/y/vm/z, SignedHeaders=host, Signature=00",
+            ),
+            ("x-jdcloud-date", "20261127T101500Z"),
+            ("x-jdcloud-nonce", "n-dup"),
+        ] {
+            let mut h = signed(SigningAlgorithm::Jdcloud2, &c, FULL, &[]);
+            h.append(name, HeaderValue::from_static(value));
+            let e = check(&g, &h).unwrap_err();
+            assert_eq!(e.message, format!("duplicate header {name}[gw]"));
+        }
+        let tmp = Credentials::new("TMP", "TSK");
+        let mut h = signed(SigningAlgorithm::Jdcloud2, &tmp, FULL, &[]);
+        h.append("x-jdcloud-security-token", HeaderValue::from_static("dG9r"));
+        h.append("x-jdcloud-security-token", HeaderValue::from_static("dG9r"));
+        assert_eq!(
+            check(&g, &h).unwrap_err().message,
+            "duplicate header x-jdcloud-security-token[gw]"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use axum::{
 use super::{
     body,
     gateway::{Gateway, Incoming},
+    headers,
     reply::{self, ApiError},
     route::{self, shorten},
     service::Service,
@@ -70,6 +71,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Res
 
 async fn serve(app: &App, request: Request, now: Instant) -> Result<(), ApiError> {
     let (parts, body) = request.into_parts();
+    headers::check_size(&parts.headers)?;
     let route = route::route(&parts.method, parts.uri.path())?;
     let bytes = body::read(&parts.headers, body).await?;
 

@@ -62,8 +62,17 @@
 //!    and sends the date and nonce unsigned;
 //! 7. a nonce not seen within the replay window (twice the clock skew limit).
 //!
-//! Routing (`404`, `405`) and the body size limit (64 KiB, `413`) come before the gateway, so a
-//! wrong endpoint or path shows up as such rather than as a signature error.
+//! `Authorization`, `x-jdcloud-date`, `x-jdcloud-nonce` and `x-jdcloud-security-token` must
+//! each come at most once (`duplicate header NAME[gw]`): with two, which one counts would be
+//! a guess.
+//!
+//! The headers' size limit (16 KiB in all, `431`), routing (`404`, `405`) and the body size
+//! limit (64 KiB, `413`) come before the gateway, so a wrong endpoint or path shows up as such
+//! rather than as a signature error.
+//!
+//! A client must start a request within 30 s of connecting or of its last answer, and send
+//! it whole within 30 s of its first byte; otherwise its connection is closed, so that a
+//! stalled or trickling client holds nothing for long, [`Emulator::shutdown`] included.
 //!
 //! # What the service checks
 //!
@@ -100,6 +109,8 @@ mod body;
 mod date;
 mod gateway;
 mod handlers;
+mod headers;
+mod listener;
 mod nonce;
 mod reply;
 mod route;

@@ -7,11 +7,13 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::extract::State;
 use tokio::{sync::oneshot, task::JoinHandle};
 
 use super::{
     gateway::Gateway,
     handlers::{handle, App},
+    listener::TimedListener,
     service::Service,
     state::EmulatorState,
 };
@@ -45,6 +47,9 @@ pub struct EmulatorConfig {
     /// Whether to write one line per request to standard error (method, path, status, error,
     /// request id, elapsed time; never headers). Default false; the binary turns it on.
     pub log_requests: bool,
+    /// How long a client may take to start a request (after connecting or after its last
+    /// answer) and then to send it whole, before its connection is closed.
+    slow_client_timeout: Duration,
 }
 
 impl Default for EmulatorConfig {
@@ -55,6 +60,7 @@ impl Default for EmulatorConfig {
             clock_skew_limit: Duration::from_secs(15 * 60),
             nonce_capacity: 100_000,
             log_requests: false,
+            slow_client_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -87,6 +93,15 @@ impl EmulatorConfig {
     /// Sets [`log_requests`](Self::log_requests).
     pub fn log_requests(mut self, on: bool) -> Self {
         self.log_requests = on;
+        self
+    }
+
+    /// How long a client may take to start a request (after connecting or after its last
+    /// answer) and then to send it whole, before its connection is closed; default 30 s. For
+    /// tests of slow clients, which should not wait that long; not part of the API.
+    #[doc(hidden)]
+    pub fn slow_client_timeout(mut self, timeout: Duration) -> Self {
+        self.slow_client_timeout = timeout;
         self
     }
 }
@@ -154,6 +169,7 @@ impl Emulator {
             log_requests: config.log_requests,
         });
         let router = axum::Router::new().fallback(handle).with_state(app.clone());
+        let listener = TimedListener::new(listener, config.slow_client_timeout);
 
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -195,6 +211,23 @@ impl Emulator {
     /// The emulator's world now, e.g. to save with [`EmulatorState::to_json`].
     pub fn snapshot(&self) -> EmulatorState {
         self.app.service.snapshot(Instant::now())
+    }
+
+    /// Answers one request in-process, exactly as over a socket but without HTTP parsing:
+    /// for the fuzz target, which would spend most of its time in the socket otherwise. Not
+    /// part of the API.
+    #[doc(hidden)]
+    pub async fn answer_in_process(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> http::Response<Vec<u8>> {
+        let response = handle(State(self.app.clone()), request.map(axum::body::Body::from)).await;
+        let (parts, body) = response.into_parts();
+        // The emulator's answers are small JSON documents, never a stream that could fail.
+        let body = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        http::Response::from_parts(parts, body.to_vec())
     }
 
     /// Stops accepting connections and waits until the requests in flight are answered.
