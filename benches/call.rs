@@ -92,6 +92,17 @@ fn sdk_client(endpoint: &str) -> Client {
         .unwrap()
 }
 
+/// The HTTP client a hand-written caller would build: the SDK's timeouts, and its
+/// `user-agent`, so that both arms put the same bytes on the wire.
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(jdcloud_vm::user_agent())
+        .build()
+        .unwrap()
+}
+
 /// What a hand-written caller would send: the same URL, headers and body, signature included
 /// (computed once: plain reqwest is the floor the SDK is measured against).
 fn plain_request(http: &reqwest::Client, url: &str, host: &str) -> reqwest::RequestBuilder {
@@ -143,11 +154,7 @@ fn bench(c: &mut Criterion) {
         .unwrap();
     let rt = Runtime::new().unwrap();
     let client = sdk_client(&endpoint);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let http = plain_client();
 
     let mut group = c.benchmark_group("call");
     group.throughput(Throughput::Elements(1));
@@ -162,11 +169,7 @@ fn bench(c: &mut Criterion) {
 
     // Fresh clients: pooled connections are tasks of the runtime that opened them.
     let client = sdk_client(&endpoint);
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .build()
-        .unwrap();
+    let http = plain_client();
     let mut group = c.benchmark_group("in_flight_64");
     group.throughput(Throughput::Elements(IN_FLIGHT as u64));
     group.bench_function("reqwest", |b| {
