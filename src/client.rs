@@ -5,6 +5,7 @@
 //! generated code then decodes a success, and a failure reaches the caller as [`Error`].
 
 use std::{
+    borrow::Cow,
     cell::RefCell,
     fmt,
     sync::{Arc, Mutex},
@@ -30,6 +31,11 @@ const SERVICE: &str = "vm";
 const GLOBAL_REGION: &str = "jdcloud-api";
 /// Distinct signing keys kept (one per day and region in use).
 const KEY_CACHE_SIZE: usize = 16;
+/// Header names as constants, so that no request parses them again.
+const API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
+const DATE_HEADER: HeaderName = HeaderName::from_static(signing::DATE_HEADER);
+const NONCE_HEADER: HeaderName = HeaderName::from_static(signing::NONCE_HEADER);
+const SECURITY_TOKEN_HEADER: HeaderName = HeaderName::from_static(signing::SECURITY_TOKEN_HEADER);
 /// Status of the stand-in response that carries a failure through progenitor to [`Error`]:
 /// outside 2xx/4xx/5xx, so the generated code passes it on untouched as `UnexpectedResponse`.
 const FAILURE_STATUS: u16 = 999;
@@ -357,55 +363,53 @@ impl SigningContext {
             }
             None => random_nonce(&mut nonce_buffer),
         };
-        let host = host_header(request.url());
+        let header = |v: &str, what: &str| {
+            HeaderValue::from_str(v)
+                .map_err(|_| Error::invalid_input(format!("{what} is not a valid header value")))
+        };
+        let host = header(&host_header(request.url()), "host")?;
+        let date_value = header(&date, "date")?;
+        let nonce_value = header(nonce, "nonce")?;
         let headers = request.headers_mut();
-        headers.remove("api-version");
+        headers.remove(API_VERSION_HEADER);
         if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
             headers.insert(
                 reqwest::header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             );
         }
-        let header = |v: &str, what: &str| {
-            HeaderValue::from_str(v)
-                .map_err(|_| Error::invalid_input(format!("{what} is not a valid header value")))
-        };
-        headers.insert(reqwest::header::HOST, header(&host, "host")?);
-        headers.insert(
-            HeaderName::from_static(signing::DATE_HEADER),
-            header(&date, "date")?,
-        );
-        headers.insert(
-            HeaderName::from_static(signing::NONCE_HEADER),
-            header(nonce, "nonce")?,
-        );
+        headers.insert(reqwest::header::HOST, host);
+        headers.insert(DATE_HEADER, date_value);
+        headers.insert(NONCE_HEADER, nonce_value);
         if let Some(token) = &s.security_token {
-            headers.insert(
-                HeaderName::from_static(signing::SECURITY_TOKEN_HEADER),
-                token.clone(),
-            );
+            headers.insert(SECURITY_TOKEN_HEADER, token.clone());
         }
 
-        let content_type = headers
+        // Everything signed is borrowed from the request as it now stands.
+        let content_type = request
+            .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/json")
-            .to_owned();
-        let mut signed: Vec<(&str, &str)> = vec![
-            ("content-type", &content_type),
+            .unwrap_or("application/json");
+        let url = request.url();
+        let host = host_header(url);
+        let token = s.security_token.as_ref().and_then(|t| t.to_str().ok());
+        let signed = [
+            ("content-type", content_type),
             ("host", &host),
             (signing::DATE_HEADER, &date),
             (signing::NONCE_HEADER, nonce),
+            (signing::SECURITY_TOKEN_HEADER, token.unwrap_or_default()),
         ];
-        let token = s.security_token.as_ref().and_then(|t| t.to_str().ok());
-        if let Some(token) = token {
-            signed.push((signing::SECURITY_TOKEN_HEADER, token));
-        }
+        let signed = if token.is_some() {
+            &signed[..]
+        } else {
+            &signed[..4]
+        };
         let body = request
             .body()
             .and_then(reqwest::Body::as_bytes)
             .unwrap_or(&[]);
-        let url = request.url();
         let key = self.key(&date[..8], region);
         let authorization = signing::sign_with_key(
             &key,
@@ -415,11 +419,12 @@ impl SigningContext {
                 method: request.method().as_str(),
                 path: url.path(),
                 query: url.query().unwrap_or(""),
-                headers: &signed,
+                headers: signed,
                 body,
             },
         );
-        let mut value = HeaderValue::from_str(&authorization)
+        // The header takes the string's buffer rather than a copy of it.
+        let mut value = HeaderValue::from_maybe_shared(bytes::Bytes::from(authorization))
             .map_err(|_| Error::invalid_input("the access key is not a valid header value"))?;
         value.set_sensitive(true);
         request
@@ -459,11 +464,17 @@ fn random_nonce(buffer: &mut [u8; uuid::fmt::Hyphenated::LENGTH]) -> &str {
 }
 
 /// `host[:port]`, the port only when not the scheme's default, as it goes on the wire.
-fn host_header(url: &reqwest::Url) -> String {
+fn host_header(url: &reqwest::Url) -> Cow<'_, str> {
+    // The URL's authority is exactly that (the parser drops a default port), unless it holds
+    // user info, which is never sent.
+    let authority = url.authority();
+    if !authority.contains('@') {
+        return Cow::Borrowed(authority);
+    }
     let host = url.host_str().unwrap_or_default();
     match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_owned(),
+        Some(port) => Cow::Owned(format!("{host}:{port}")),
+        None => Cow::Borrowed(host),
     }
 }
 
@@ -497,12 +508,25 @@ pub(crate) fn format_date(time: SystemTime) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    // Digits written by hand: `format!` would cost more than all of `sign`'s other bookkeeping.
+    let mut out = String::with_capacity(16);
+    for (value, width) in [(year as u64, 4), (month as u64, 2), (day as u64, 2)] {
+        push_padded(&mut out, value, width);
+    }
+    out.push('T');
+    for value in [rem / 3600, rem % 3600 / 60, rem % 60] {
+        push_padded(&mut out, value, 2);
+    }
+    out.push('Z');
+    out
+}
+
+/// `value` in decimal, zero-padded to at least `width` digits.
+fn push_padded(out: &mut String, value: u64, width: u32) {
+    let digits = value.checked_ilog10().unwrap_or(0) + 1;
+    for power in (0..digits.max(width)).rev() {
+        out.push(char::from(b'0' + (value / 10u64.pow(power) % 10) as u8));
+    }
 }
 
 /// A failure on its way through progenitor's generated code to [`Error::from`].
@@ -710,6 +734,10 @@ mod tests {
         assert_eq!(format_date(SystemTime::UNIX_EPOCH), "19700101T000000Z");
         let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(format_date(leap), "20000229T000000Z");
+        let far = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(format_date(far), "100000101T000000Z");
+        let end_of_day = SystemTime::UNIX_EPOCH + Duration::from_secs(86_399);
+        assert_eq!(format_date(end_of_day), "19700101T235959Z");
     }
 
     #[test]
@@ -749,6 +777,9 @@ mod tests {
             "127.0.0.1:8080"
         );
         assert_eq!(host_header(&u("https://h:443/v1")), "h");
+        assert_eq!(host_header(&u("http://[::1]:8080/v1")), "[::1]:8080");
+        assert_eq!(host_header(&u("http://:pw@h:8080/v1")), "h:8080");
+        assert_eq!(host_header(&u("http://u@h/v1")), "h");
     }
 
     #[test]
