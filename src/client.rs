@@ -584,11 +584,23 @@ impl Client {
     ) -> Result<Answer, Error> {
         let context = self.inner();
         let retry = &context.0.retry;
+        // Signing hashes the body, and a retry sends it again: both need it in memory.
+        if request.body().is_some_and(|body| body.as_bytes().is_none()) {
+            return Err(Error::invalid_input(
+                "a streaming body cannot be signed or retried",
+            ));
+        }
+        let mut original = Some(request);
         let mut attempt = 1;
         loop {
-            let mut this = request.try_clone().ok_or_else(|| {
-                Error::invalid_input("a streaming body cannot be signed or retried")
-            })?;
+            // Each attempt signs a copy of its own, kept from the original only while another
+            // attempt may follow: the last one possible takes the original.
+            let mut this = if attempt < retry.get_max_attempts() {
+                original.as_ref().and_then(reqwest::Request::try_clone)
+            } else {
+                original.take()
+            }
+            .expect("a body in memory clones, and no attempt follows the last possible one");
             context.sign(&mut this, region)?;
             let span = tracing::debug_span!(
                 "jdcloud_vm.attempt",
