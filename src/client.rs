@@ -14,7 +14,10 @@ use std::{
 
 use base64::Engine as _;
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{
+    header::{HeaderMap, HeaderName, HeaderValue},
+    ResponseBuilderExt as _,
+};
 use tracing::Instrument as _;
 
 use crate::{
@@ -535,6 +538,7 @@ pub(crate) struct Failure(pub(crate) Error);
 
 /// A successful answer, read whole.
 struct Answer {
+    url: reqwest::Url,
     status: reqwest::StatusCode,
     version: reqwest::Version,
     headers: HeaderMap,
@@ -555,9 +559,14 @@ impl ClientHooks<SigningContext> for Client {
             .await;
         Ok(match result {
             Ok(answer) => {
-                let mut response = http::Response::new(answer.body);
-                *response.status_mut() = answer.status;
-                *response.version_mut() = answer.version;
+                let mut response = http::Response::builder()
+                    .status(answer.status)
+                    .version(answer.version)
+                    // The URL asked, as reqwest's own responses have; without one, reqwest
+                    // would parse a placeholder URL for every response.
+                    .url(answer.url)
+                    .body(answer.body)
+                    .expect("the status and version come from a response");
                 *response.headers_mut() = answer.headers;
                 reqwest::Response::from(response)
             }
@@ -660,6 +669,7 @@ impl Client {
     /// One attempt: send, read at most the body limit, classify.
     async fn attempt(&self, request: reqwest::Request) -> Result<Answer, Error> {
         let limit = self.inner().0.max_response_bytes;
+        let url = request.url().clone();
         let mut response = self
             .client()
             .execute(request)
@@ -698,6 +708,7 @@ impl Client {
         let body = body.freeze();
         classify::classify(status.as_u16(), &headers, &body)?;
         Ok(Answer {
+            url,
             status,
             version,
             headers,
