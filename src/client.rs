@@ -538,7 +538,6 @@ pub(crate) struct Failure(pub(crate) Error);
 
 /// A successful answer, read whole.
 struct Answer {
-    url: reqwest::Url,
     status: reqwest::StatusCode,
     version: reqwest::Version,
     headers: HeaderMap,
@@ -552,6 +551,9 @@ impl ClientHooks<SigningContext> for Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let region = region_of(request.url());
+        // The URL asked, for the rebuilt response as reqwest's own responses have it; without
+        // one, reqwest would parse a placeholder URL for every response.
+        let url = request.url().clone();
         let span = tracing::debug_span!("jdcloud_vm.call", operation = info.operation_id, region = %region);
         let result = self
             .call(request, &region, info.operation_id)
@@ -562,9 +564,7 @@ impl ClientHooks<SigningContext> for Client {
                 let mut response = http::Response::builder()
                     .status(answer.status)
                     .version(answer.version)
-                    // The URL asked, as reqwest's own responses have; without one, reqwest
-                    // would parse a placeholder URL for every response.
-                    .url(answer.url)
+                    .url(url)
                     .body(answer.body)
                     .expect("the status and version come from a response");
                 *response.headers_mut() = answer.headers;
@@ -669,7 +669,6 @@ impl Client {
     /// One attempt: send, read at most the body limit, classify.
     async fn attempt(&self, request: reqwest::Request) -> Result<Answer, Error> {
         let limit = self.inner().0.max_response_bytes;
-        let url = request.url().clone();
         let mut response = self
             .client()
             .execute(request)
@@ -708,7 +707,6 @@ impl Client {
         let body = body.freeze();
         classify::classify(status.as_u16(), &headers, &body)?;
         Ok(Answer {
-            url,
             status,
             version,
             headers,
