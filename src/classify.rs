@@ -57,7 +57,7 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Err
     };
 
     let request_id = match envelope.request_id {
-        Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id),
+        Some(serde_json::Value::String(id)) if !id.is_empty() => Some(printable(id)),
         _ => header_request_id,
     };
     match envelope.error {
@@ -86,7 +86,7 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Err
                 .with_request_id(request_id)
                 .with_retry_after(retry_after(headers));
             if let Some(code) = error.status {
-                e = e.with_code(code);
+                e = e.with_code(printable(code));
             }
             if !message.is_empty() {
                 e = e.with_message(message);
@@ -107,8 +107,20 @@ pub(crate) fn request_id(headers: &HeaderMap, body: &[u8]) -> Option<String> {
         .ok()
         .and_then(|b| b.request_id)
     {
-        Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id),
+        Some(serde_json::Value::String(id)) if !id.is_empty() => Some(printable(id)),
         _ => header_request_id(headers),
+    }
+}
+
+/// A code or request id from a body, which an error's one-line `Display` shows as it is:
+/// control characters (a `\r` in a status, found by fuzzing) become spaces, so that no server
+/// can break the line, or forge another one in a log. Messages keep theirs: `Display` folds
+/// them, and a multi-line message may be worth reading as sent.
+fn printable(text: String) -> String {
+    if text.contains(char::is_control) {
+        text.replace(char::is_control, " ")
+    } else {
+        text
     }
 }
 
