@@ -356,7 +356,7 @@ impl SigningContext {
     /// Adds date, nonce, host, content type and token headers, then the `Authorization`.
     fn sign(&self, request: &mut reqwest::Request, region: &str) -> Result<(), Error> {
         let s = &self.0;
-        let date = format_date((s.clock)());
+        let date = signing::format_date((s.clock)());
         let mut nonce_buffer = [0; uuid::fmt::Hyphenated::LENGTH];
         let chosen_nonce;
         let nonce = match &s.nonce {
@@ -492,44 +492,6 @@ fn region_of(url: &reqwest::Url) -> String {
         }
     }
     GLOBAL_REGION.to_owned()
-}
-
-/// `YYYYMMDDTHHMMSSZ` in UTC.
-pub(crate) fn format_date(time: SystemTime) -> String {
-    let secs = time
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Digits written by hand, at half the cost of `format!`: every attempt is dated afresh.
-    let mut out = String::with_capacity(16);
-    for (value, width) in [(year as u64, 4), (month as u64, 2), (day as u64, 2)] {
-        push_padded(&mut out, value, width);
-    }
-    out.push('T');
-    for value in [rem / 3600, rem % 3600 / 60, rem % 60] {
-        push_padded(&mut out, value, 2);
-    }
-    out.push('Z');
-    out
-}
-
-/// `value` in decimal, zero-padded to at least `width` digits.
-fn push_padded(out: &mut String, value: u64, width: u32) {
-    let digits = value.checked_ilog10().unwrap_or(0) + 1;
-    for power in (0..digits.max(width)).rev() {
-        out.push(char::from(b'0' + (value / 10u64.pow(power) % 10) as u8));
-    }
 }
 
 /// A failure on its way through progenitor's generated code to [`Error::from`].
@@ -751,14 +713,17 @@ mod tests {
     #[test]
     fn dates_are_formatted_in_utc() {
         let t = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_774_500);
-        assert_eq!(format_date(t), "20261127T101500Z");
-        assert_eq!(format_date(SystemTime::UNIX_EPOCH), "19700101T000000Z");
+        assert_eq!(signing::format_date(t), "20261127T101500Z");
+        assert_eq!(
+            signing::format_date(SystemTime::UNIX_EPOCH),
+            "19700101T000000Z"
+        );
         let leap = SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(format_date(leap), "20000229T000000Z");
+        assert_eq!(signing::format_date(leap), "20000229T000000Z");
         let far = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
-        assert_eq!(format_date(far), "100000101T000000Z");
+        assert_eq!(signing::format_date(far), "100000101T000000Z");
         let end_of_day = SystemTime::UNIX_EPOCH + Duration::from_secs(86_399);
-        assert_eq!(format_date(end_of_day), "19700101T235959Z");
+        assert_eq!(signing::format_date(end_of_day), "19700101T235959Z");
     }
 
     #[test]

@@ -165,6 +165,52 @@ pub fn sign(
     Ok(sign_with_key(&key, credentials.access_key(), date, request))
 }
 
+/// The `x-jdcloud-date` value of an instant: `YYYYMMDDTHHMMSSZ` in UTC.
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use jdcloud_vm::signing::format_date;
+///
+/// let t = UNIX_EPOCH + Duration::from_secs(1_795_774_500);
+/// assert_eq!(format_date(t), "20261127T101500Z");
+/// ```
+pub fn format_date(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // Digits written by hand, at half the cost of `format!`: every attempt is dated afresh.
+    let mut out = String::with_capacity(16);
+    for (value, width) in [(year as u64, 4), (month as u64, 2), (day as u64, 2)] {
+        push_padded(&mut out, value, width);
+    }
+    out.push('T');
+    for value in [rem / 3600, rem % 3600 / 60, rem % 60] {
+        push_padded(&mut out, value, 2);
+    }
+    out.push('Z');
+    out
+}
+
+/// `value` in decimal, zero-padded to at least `width` digits.
+fn push_padded(out: &mut String, value: u64, width: u32) {
+    let digits = value.checked_ilog10().unwrap_or(0) + 1;
+    for power in (0..digits.max(width)).rev() {
+        out.push(char::from(b'0' + (value / 10u64.pow(power) % 10) as u8));
+    }
+}
+
 /// Finds and checks the `x-jdcloud-date` header.
 pub(crate) fn request_date<'a>(headers: &[(&str, &'a str)]) -> Result<&'a str, Error> {
     let date = headers

@@ -2,7 +2,7 @@
 //! with their exact messages, the gateway's checks, and one winner under concurrency.
 #![cfg(feature = "emulator")]
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use jdcloud_vm::{
     emulator::{Emulator, EmulatorConfig, EmulatorState},
@@ -624,28 +624,6 @@ async fn a_dropped_emulator_stops_serving() {
 
 const ATTACH_PATH: &str = "/v1/regions/cn-north-1/instances/i-run:attachNetworkInterface";
 
-/// `x-jdcloud-date` of an instant.
-fn jdcloud_date(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 struct Raw<'a> {
     algorithm: SigningAlgorithm,
     date: String,
@@ -659,7 +637,7 @@ impl Default for Raw<'_> {
     fn default() -> Self {
         Raw {
             algorithm: SigningAlgorithm::Jdcloud2,
-            date: jdcloud_date(SystemTime::now()),
+            date: jdcloud_vm::signing::format_date(SystemTime::now()),
             nonce: Some("raw-nonce-1"),
             body: br#"{"networkInterfaceId":"port-free"}"#,
             sign_date_and_nonce: true,
@@ -826,7 +804,7 @@ async fn raw_stale_future_missing_and_malformed_dates_are_refused() {
         let (status, body) = send_raw(
             &emulator,
             Raw {
-                date: jdcloud_date(t),
+                date: jdcloud_vm::signing::format_date(t),
                 ..Raw::default()
             },
         )

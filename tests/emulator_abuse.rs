@@ -4,7 +4,7 @@
 //! and afterwards the emulator still serves a correctly signed attach from the SDK.
 #![cfg(feature = "emulator")]
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use jdcloud_vm::{
     emulator::{Emulator, EmulatorConfig, EmulatorState},
@@ -80,31 +80,6 @@ async fn assert_still_serves(emulator: &Emulator, n: usize) {
 
 // ---------------------------------------------------------------- raw requests
 
-/// `x-jdcloud-date` of now.
-fn jdcloud_date() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 fn attach_path(instance: &str) -> String {
     format!("/v1/regions/{REGION}/instances/{instance}:attachNetworkInterface")
 }
@@ -113,7 +88,7 @@ fn attach_path(instance: &str) -> String {
 /// host, date, nonce), the `authorization` last.
 fn signed_headers(emulator: &Emulator, path: &str, body: &[u8]) -> Vec<(String, String)> {
     let host = emulator.local_addr().to_string();
-    let date = jdcloud_date();
+    let date = jdcloud_vm::signing::format_date(SystemTime::now());
     let nonce = uuid::Uuid::new_v4().to_string();
     let headers = [
         ("content-type", "application/json"),

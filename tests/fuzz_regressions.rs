@@ -41,7 +41,7 @@ fn every_control_character_in_a_code_becomes_a_space() {
 
 #[cfg(feature = "emulator")]
 mod emulator {
-    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    use std::time::{Duration, SystemTime};
 
     use jdcloud_vm::{
         emulator::{Emulator, EmulatorState},
@@ -61,34 +61,10 @@ mod emulator {
     const PATH: &str = "/v1/regions/cn-north-1/instances/i-1:attachNetworkInterface";
     const BODY: &[u8] = br#"{"networkInterfaceId":"port-1"}"#;
 
-    fn jdcloud_date() -> String {
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs() as i64;
-        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        format!(
-            "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-            rem / 3600,
-            rem % 3600 / 60,
-            rem % 60
-        )
-    }
-
     /// Sends raw header lines (after the signed ones) and returns the status and JSON body.
     async fn send(emulator: &Emulator, extra: &[u8]) -> (u16, serde_json::Value) {
         let host = emulator.local_addr().to_string();
-        let date = jdcloud_date();
+        let date = jdcloud_vm::signing::format_date(SystemTime::now());
         let headers = [
             ("content-type", "application/json"),
             ("host", host.as_str()),

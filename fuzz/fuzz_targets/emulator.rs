@@ -25,7 +25,7 @@ use std::{
         atomic::{AtomicU64, Ordering},
         OnceLock,
     },
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime},
 };
 
 use jdcloud_vm::{
@@ -166,31 +166,6 @@ fn well_formed_headers(lines: &[&[u8]], signing: bool) -> Vec<(String, Vec<u8>)>
     out
 }
 
-/// `x-jdcloud-date` of now.
-fn jdcloud_date() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
 struct Answer {
     status: u16,
     request_id_header: Option<String>,
@@ -292,7 +267,10 @@ fuzz_target!(|data: &[u8]| {
             std::process::id(),
             NONCE.fetch_add(1, Ordering::Relaxed)
         );
-        headers.push(("x-jdcloud-date".into(), jdcloud_date().into_bytes()));
+        headers.push((
+            "x-jdcloud-date".into(),
+            jdcloud_vm::signing::format_date(SystemTime::now()).into_bytes(),
+        ));
         headers.push(("x-jdcloud-nonce".into(), nonce.into_bytes()));
         // Only UTF-8 values can be signed (`sign` takes text): a name with any other value
         // travels unsigned, all its values (the gateway verifies every value of a signed name).
