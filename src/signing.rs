@@ -236,11 +236,14 @@ fn is_valid_date(date: &str) -> bool {
 
 /// A derived signing key: depends only on (algorithm, secret, day, region, service), so the
 /// client caches it and a call costs two SHA-256 and one HMAC.
+///
+/// It keeps the HMAC already keyed (its inner and outer pads hashed), not just the key bytes:
+/// each signature then starts from that state and saves two of its SHA-256 blocks.
 #[derive(Clone)]
 pub struct SigningKey {
     algorithm: SigningAlgorithm,
     scope: String,
-    key: [u8; 32],
+    mac: HmacSha256,
 }
 
 impl fmt::Debug for SigningKey {
@@ -281,6 +284,7 @@ impl SigningKey {
         let k_service = hmac(&k_region, service.as_bytes());
         let term = algorithm.terminator();
         let key = hmac(&k_service, term.as_bytes());
+        let mac = HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length");
         let mut scope = String::with_capacity(day.len() + region.len() + service.len() + 19);
         for (i, part) in [day, region, service, term].into_iter().enumerate() {
             if i > 0 {
@@ -291,7 +295,7 @@ impl SigningKey {
         SigningKey {
             algorithm,
             scope,
-            key,
+            mac,
         }
     }
 
@@ -313,11 +317,13 @@ impl SigningKey {
         region: &str,
         service: &str,
     ) -> bool {
-        let mut parts = self.scope.split('/');
-        self.algorithm == algorithm
-            && parts.next() == Some(day)
-            && parts.next() == Some(region)
-            && parts.next() == Some(service)
+        // The scope is `day/region/service/term`: compare in place rather than splitting it.
+        let rest = [day, region, service]
+            .into_iter()
+            .try_fold(self.scope.as_str(), |rest, part| {
+                rest.strip_prefix(part)?.strip_prefix('/')
+            });
+        self.algorithm == algorithm && rest == Some(algorithm.terminator())
     }
 }
 
@@ -332,7 +338,7 @@ pub(crate) fn sign_with_key(
     let mut canonical = Vec::with_capacity(canonical_capacity(request));
     let signed_headers = write_canonical_request(key.algorithm, request, &mut canonical);
 
-    let canonical_hash = hex_digest(&Sha256::digest(&canonical).into());
+    let canonical_hash = sha256_hex(&canonical);
 
     let name = key.algorithm.name();
     const PUNCTUATION: usize =
@@ -349,7 +355,7 @@ pub(crate) fn sign_with_key(
     out.push_str(&as_str(&canonical[signed_headers]));
 
     // The canonical request is hashed and its signed names copied: its buffer now holds the
-    // string to sign, which saves an allocation.
+    // string to sign, which saves an allocation; the keyed HMAC state saves hashing the pads.
     let mut string_to_sign = canonical;
     string_to_sign.clear();
     for part in [
@@ -363,7 +369,9 @@ pub(crate) fn sign_with_key(
     ] {
         string_to_sign.extend_from_slice(part);
     }
-    let signature = hex_digest(&hmac(&key.key, &string_to_sign));
+    let mut mac = key.mac.clone();
+    mac.update(&string_to_sign);
+    let signature = hex_digest(&mac.finalize().into_bytes().into());
     out.push_str(", Signature=");
     out.push_str(&as_str(&signature));
     out
@@ -405,12 +413,37 @@ fn write_canonical_request(
     out.push(b'\n');
     canonical_query_into(request.query, out);
     out.push(b'\n');
-    let headers = canonical_headers(algorithm, request.headers);
-    for (name, value) in &headers {
+    // The client's headers come lower-case, sorted, distinct and trimmed: then they are their
+    // own canonical form, and copying them into a sorted list would be wasted work.
+    let (signed, content_sha256) = if is_canonical(algorithm, request.headers) {
+        write_headers(request.headers, out)
+    } else {
+        write_headers(&canonical_headers(algorithm, request.headers), out)
+    };
+    out.push(b'\n');
+    match content_sha256 {
+        Some(value) => out.extend_from_slice(&value),
+        None => out.extend_from_slice(&sha256_hex(request.body)),
+    }
+    signed
+}
+
+/// Writes canonical headers (`name:value` lines, a blank line, `a;b;c`) and returns where the
+/// signed names are in `out`, and the value of a signed `x-jdcloud-content-sha256`.
+fn write_headers<N: AsRef<str>, V: AsRef<str>>(
+    headers: &[(N, V)],
+    out: &mut Vec<u8>,
+) -> (std::ops::Range<usize>, Option<Vec<u8>>) {
+    let mut content_sha256 = None;
+    for (name, value) in headers {
+        let (name, value) = (name.as_ref(), value.as_ref());
         out.extend_from_slice(name.as_bytes());
         out.push(b':');
         out.extend_from_slice(value.as_bytes());
         out.push(b'\n');
+        if name == CONTENT_SHA256_HEADER {
+            content_sha256 = Some(value.as_bytes().to_vec());
+        }
     }
     out.push(b'\n');
     let start = out.len();
@@ -418,18 +451,27 @@ fn write_canonical_request(
         if i > 0 {
             out.push(b';');
         }
-        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(name.as_ref().as_bytes());
     }
-    let end = out.len();
-    out.push(b'\n');
-    match headers
-        .iter()
-        .find(|(name, _)| name == CONTENT_SHA256_HEADER)
-    {
-        Some((_, value)) => out.extend_from_slice(value.as_bytes()),
-        None => out.extend_from_slice(&hex_digest(&Sha256::digest(request.body).into())),
+    (start..out.len(), content_sha256)
+}
+
+/// Whether `headers` are already canonical: names lower-case, trimmed and strictly ascending
+/// (so distinct), values as [`normalise_header_value`] would leave them.
+fn is_canonical(algorithm: SigningAlgorithm, headers: &[(&str, &str)]) -> bool {
+    let mut previous = "";
+    for &(name, value) in headers {
+        let ordered = previous < name || previous.is_empty();
+        if !ordered
+            || name.bytes().any(|b| b.is_ascii_uppercase())
+            || trim(name).len() != name.len()
+            || normalise_value(algorithm, value).len() != value.len()
+        {
+            return false;
+        }
+        previous = name;
     }
-    start..end
+    true
 }
 
 /// Lower-cased, sorted, normalised headers; a repeated name's values joined by `,`.
@@ -503,11 +545,10 @@ fn trim(s: &str) -> &str {
     }
 }
 
-/// Whether `bytes` hold two spaces in a row; a cheap scan for any space first, as most values
+/// Whether `bytes` hold two spaces in a row; a `memchr` for any space first, as most values
 /// have none.
 fn has_double_space(bytes: &[u8]) -> bool {
-    bytes.iter().fold(false, |found, &b| found | (b == b' '))
-        && bytes.windows(2).any(|w| w == b"  ")
+    bytes.contains(&b' ') && bytes.windows(2).any(|w| w == b"  ")
 }
 
 /// The canonical form of a path: decoded, runs of `/` collapsed, re-encoded, rooted (`v1`
@@ -539,10 +580,17 @@ fn canonical_path_into(path: &str, out: &mut Vec<u8>) {
     // such a path takes the general way.
     let bytes = path.as_bytes();
     if !needs_decoding(bytes) {
-        // The common case (the client's paths): nothing to decode, a byte is what it is.
-        for &b in bytes {
-            push_path_byte(b, out);
+        // The common case (the client's paths): nothing to decode, a byte is what it is, and
+        // runs of unreserved bytes are copied whole.
+        let mut run_start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if !UNRESERVED[b as usize] {
+                out.extend_from_slice(&bytes[run_start..i]);
+                push_path_byte(b, out);
+                run_start = i + 1;
+            }
         }
+        out.extend_from_slice(&bytes[run_start..]);
         return;
     }
     let mut i = 0;
@@ -666,12 +714,10 @@ pub fn percent_decode(input: &str) -> Cow<'_, str> {
     Cow::Owned(into_string(out))
 }
 
-/// Whether `bytes` hold a `%` or a `+`. Without an early exit, so that the compiler can check
-/// many bytes at a time: several times faster than `any` on a path's length.
+/// Whether `bytes` hold a `%` or a `+`: two word-at-a-time `memchr` scans, several times
+/// faster on a path's length than one byte-by-byte pass testing both.
 fn needs_decoding(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .fold(false, |found, &b| found | (b == b'%') | (b == b'+'))
+    bytes.contains(&b'%') || bytes.contains(&b'+')
 }
 
 /// Bytes this module wrote as text. Only `str` pieces and ASCII are ever written, so this
@@ -699,7 +745,7 @@ fn hex_value(b: Option<&u8>) -> Option<u8> {
 
 /// The bytes the official SDKs leave unencoded (RFC 3986's unreserved set), as a table: the
 /// encoder looks every byte up, and a table beats the chain of range checks.
-const UNRESERVED: [bool; 256] = {
+static UNRESERVED: [bool; 256] = {
     let mut table = [false; 256];
     let mut i = 0;
     while i < 256 {
@@ -735,6 +781,13 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()
+}
+
+/// SHA-256 as 64 lower-case hex digits. One out-of-line copy for the body and the canonical
+/// request alike: fewer instructions to fetch per signature.
+#[inline(never)]
+fn sha256_hex(data: &[u8]) -> [u8; 64] {
+    hex_digest(&Sha256::digest(data).into())
 }
 
 /// A SHA-256 digest or HMAC as 64 lower-case hex digits, on the stack.

@@ -5,8 +5,8 @@
 //! own canonical form (as a gateway or our emulator does) would not verify.
 
 use jdcloud_vm::signing::{
-    canonical_path, canonical_query, normalise_header_value, percent_decode, sign, SignableRequest,
-    SigningAlgorithm,
+    canonical_path, canonical_query, canonical_request, normalise_header_value, percent_decode,
+    sign, SignableRequest, SigningAlgorithm,
 };
 use jdcloud_vm::Credentials;
 use proptest::prelude::*;
@@ -176,5 +176,46 @@ proptest! {
             Ok(auth) => prop_assert!(auth.starts_with(alg.name()), "{auth}"),
             Err(e) => prop_assert!(date != "20261127T101500Z", "{e}"),
         }
+    }
+
+    /// Headers already in canonical form are signed as they come; any other order, case or
+    /// spacing of the same headers must give the very same canonical request.
+    #[test]
+    fn headers_in_any_order_case_and_spacing_sign_the_same(
+        alg in algorithm(),
+        names in proptest::collection::btree_set("[a-z][a-z0-9-]{0,12}", 1..6),
+        values in proptest::collection::vec("[ -~]{0,12}", 6),
+        shuffle in proptest::collection::vec(any::<u32>(), 6),
+        upper in proptest::collection::vec(any::<bool>(), 6),
+        pad in proptest::collection::vec(0usize..3, 6),
+    ) {
+        // The canonical form: sorted, distinct, lower-case names; normalised values.
+        let canonical: Vec<(String, String)> = names
+            .iter()
+            .zip(&values)
+            .map(|(n, v)| (n.clone(), normalise_header_value(alg, v)))
+            .collect();
+        // The same headers disordered, some names upper-cased, some values padded.
+        let mut messy: Vec<(String, String)> = canonical
+            .iter()
+            .enumerate()
+            .map(|(i, (n, v))| {
+                let name = if upper[i] { n.to_ascii_uppercase() } else { n.clone() };
+                let spaces = " ".repeat(pad[i]);
+                (name, format!("{spaces}{v}{spaces}"))
+            })
+            .collect();
+        let mut order: Vec<usize> = (0..messy.len()).collect();
+        order.sort_by_key(|&i| shuffle[i]);
+        messy = order.into_iter().map(|i| messy[i].clone()).collect();
+
+        let request = |h: &[(String, String)]| canonical_request(alg, &SignableRequest {
+            method: "POST",
+            path: "/v1/a",
+            query: "",
+            headers: &h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect::<Vec<_>>(),
+            body: b"{}",
+        });
+        prop_assert_eq!(request(&canonical), request(&messy));
     }
 }
