@@ -14,11 +14,10 @@ use crate::{Error, ErrorKind};
 /// The response header carrying the request id when the body has none.
 pub const REQUEST_ID_HEADER: &str = "x-jdcloud-request-id";
 
-/// The parts of any JD Cloud answer that classification needs.
+/// The part of any JD Cloud answer that tells success from failure. The request id is read
+/// only for a failure (see [`request_id`]): a success then allocates nothing here.
 #[derive(Deserialize)]
 struct Envelope {
-    #[serde(rename = "requestId", default)]
-    request_id: Option<serde_json::Value>,
     #[serde(default)]
     error: Option<ErrorBody>,
 }
@@ -37,11 +36,14 @@ struct ErrorBody {
 ///
 /// A JSON body with a non-null `error` object is an error whatever the HTTP status.
 pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
-    let header_request_id = header_request_id(headers);
     let envelope = serde_json::from_slice::<Envelope>(body).ok();
     let success = (200..300).contains(&status);
+    if success && envelope.as_ref().is_some_and(|e| e.error.is_none()) {
+        return Ok(());
+    }
 
     let Some(envelope) = envelope else {
+        let header_request_id = header_request_id(headers);
         if success {
             return Err(Error::new(ErrorKind::MalformedResponse)
                 .with_status(status)
@@ -56,12 +58,8 @@ pub fn classify(status: u16, headers: &HeaderMap, body: &[u8]) -> Result<(), Err
             .with_retry_after(retry_after(headers)));
     };
 
-    let request_id = match envelope.request_id {
-        Some(serde_json::Value::String(id)) if !id.is_empty() => Some(printable(id)),
-        _ => header_request_id,
-    };
+    let request_id = request_id(headers, body);
     match envelope.error {
-        None if success => Ok(()),
         None => Err(Error::new(kind_for(status, None, ""))
             .with_status(status)
             .with_request_id(request_id)

@@ -482,16 +482,16 @@ fn host_header(url: &reqwest::Url) -> Cow<'_, str> {
 }
 
 /// The region of the scope: the `regionId` path segment after `regions`.
-fn region_of(url: &reqwest::Url) -> String {
-    let mut segments = url.path_segments().into_iter().flatten();
+fn region_of(url: &reqwest::Url) -> Cow<'_, str> {
+    let mut segments = url.path().split('/');
     while let Some(segment) = segments.next() {
         if segment == "regions" {
             if let Some(region) = segments.next().filter(|r| !r.is_empty()) {
-                return signing::percent_decode(region).into_owned();
+                return signing::percent_decode(region);
             }
         }
     }
-    GLOBAL_REGION.to_owned()
+    Cow::Borrowed(GLOBAL_REGION)
 }
 
 /// A failure on its way through progenitor's generated code to [`Error::from`].
@@ -512,15 +512,16 @@ impl ClientHooks<SigningContext> for Client {
         request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let region = region_of(request.url());
         // The URL asked, for the rebuilt response as reqwest's own responses have it; without
         // one, reqwest would parse a placeholder URL for every response.
         let url = request.url().clone();
-        let span = tracing::debug_span!("jdcloud_vm.call", operation = info.operation_id, region = %region);
-        let result = self
-            .call(request, &region, info.operation_id)
-            .instrument(span)
-            .await;
+        let result = {
+            let region = region_of(&url);
+            let span = tracing::debug_span!("jdcloud_vm.call", operation = info.operation_id, region = %region);
+            self.call(request, &region, info.operation_id)
+                .instrument(span)
+                .await
+        };
         Ok(match result {
             Ok(answer) => {
                 let mut response = http::Response::builder()
@@ -580,32 +581,14 @@ impl Client {
                 request_id = tracing::field::Empty,
                 elapsed_ms = tracing::field::Empty,
             );
-            let started = Instant::now();
+            // Timing and recording cost a clock read and code on every call: only when traced.
+            let started = (!span.is_disabled()).then(Instant::now);
             let outcome = self.attempt(this).instrument(span.clone()).await;
-            let status = match &outcome {
-                Ok(answer) => Some(answer.status.as_u16()),
-                Err(e) => e.http_status(),
-            };
-            if let Some(status) = status {
-                span.record("status", status);
+            if let Some(started) = started {
+                record_attempt(&span, &outcome, started);
             }
-            // A success's request id is in its body: worth a second parse only when traced.
-            let request_id = match &outcome {
-                Ok(answer) if !span.is_disabled() => {
-                    classify::request_id(&answer.headers, &answer.body)
-                }
-                Ok(_) => None,
-                Err(e) => e.request_id().map(str::to_owned),
-            };
-            if let Some(id) = request_id {
-                span.record("request_id", id.as_str());
-            }
-            span.record("elapsed_ms", started.elapsed().as_millis() as u64);
             let error = match outcome {
-                Ok(answer) => {
-                    span.in_scope(|| tracing::debug!("attempt succeeded"));
-                    return Ok(answer);
-                }
+                Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
             span.in_scope(|| tracing::debug!(kind = ?error.kind(), retryable = error.is_retryable(), "attempt failed"));
@@ -655,18 +638,23 @@ impl Client {
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
-        let mut body = bytes::BytesMut::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport_error(e).with_status(status.as_u16()))?
-        {
-            if body.len() + chunk.len() > limit {
-                return Err(too_large());
+        let read_failed = |e| transport_error(e).with_status(status.as_u16());
+        let body = if response.content_length().is_some() {
+            // A declared length, checked above: hyper reads exactly that many bytes, in one
+            // piece when they arrive at once (no copy), with the same code the generated decoder
+            // then runs on them.
+            response.bytes().await.map_err(read_failed)?
+        } else {
+            // Chunked: count while reading, and stop at the limit.
+            let mut body = bytes::BytesMut::new();
+            while let Some(chunk) = response.chunk().await.map_err(read_failed)? {
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large());
+                }
+                body.extend_from_slice(&chunk);
             }
-            body.extend_from_slice(&chunk);
-        }
-        let body = body.freeze();
+            body.freeze()
+        };
         classify::classify(status.as_u16(), &headers, &body)?;
         Ok(Answer {
             status,
@@ -677,7 +665,33 @@ impl Client {
     }
 }
 
+/// Fills an attempt's span: status, request id, elapsed time; and says how it went. Out of line,
+/// so that an untraced call does not carry this code through the cache.
+#[inline(never)]
+fn record_attempt(span: &tracing::Span, outcome: &Result<Answer, Error>, started: Instant) {
+    let status = match outcome {
+        Ok(answer) => Some(answer.status.as_u16()),
+        Err(e) => e.http_status(),
+    };
+    if let Some(status) = status {
+        span.record("status", status);
+    }
+    // A success's request id is in its body: worth this second parse only when traced.
+    let request_id = match outcome {
+        Ok(answer) => classify::request_id(&answer.headers, &answer.body),
+        Err(e) => e.request_id().map(str::to_owned),
+    };
+    if let Some(id) = request_id {
+        span.record("request_id", id.as_str());
+    }
+    span.record("elapsed_ms", started.elapsed().as_millis() as u64);
+    if outcome.is_ok() {
+        span.in_scope(|| tracing::debug!("attempt succeeded"));
+    }
+}
+
 /// A transport failure: `Timeout` when a limit ran out, else `Transport`.
+#[cold]
 pub(crate) fn transport_error(e: reqwest::Error) -> Error {
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
