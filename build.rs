@@ -3,6 +3,8 @@
 //! The generated code lands in `$OUT_DIR/vm.rs` and is included by `src/generated.rs`; it is
 //! never checked in, so editing the spec and rebuilding is all an API update takes.
 
+#[path = "build_support/api_version.rs"]
+mod api_version;
 #[path = "build_support/validate.rs"]
 mod validate;
 
@@ -13,6 +15,7 @@ const SPEC: &str = "spec/vm.yaml";
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build_support/validate.rs");
+    println!("cargo:rerun-if-changed=build_support/api_version.rs");
     if let Err(line) = generate() {
         // One readable line instead of a generator panic or a wall of compile errors.
         eprintln!("error: {line}");
@@ -43,6 +46,7 @@ fn generate() -> Result<(), String> {
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("{SPEC}: generated code does not parse: {e}"))?;
     keep_spec_property_order(&mut file, &spec);
+    api_version::drop_api_version_header(&mut file, SPEC)?;
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     write(&out_dir.join("vm.rs"), &prettyplease::unparse(&file))?;
 

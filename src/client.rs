@@ -35,7 +35,6 @@ const GLOBAL_REGION: &str = "jdcloud-api";
 /// Distinct signing keys kept (one per day and region in use).
 const KEY_CACHE_SIZE: usize = 16;
 /// Header names as constants, so that no request parses them again.
-const API_VERSION_HEADER: HeaderName = HeaderName::from_static("api-version");
 const DATE_HEADER: HeaderName = HeaderName::from_static(signing::DATE_HEADER);
 const NONCE_HEADER: HeaderName = HeaderName::from_static(signing::NONCE_HEADER);
 const SECURITY_TOKEN_HEADER: HeaderName = HeaderName::from_static(signing::SECURITY_TOKEN_HEADER);
@@ -374,7 +373,6 @@ impl SigningContext {
         let date_value = header(&date, "date")?;
         let nonce_value = header(nonce, "nonce")?;
         let headers = request.headers_mut();
-        headers.remove(API_VERSION_HEADER);
         if !headers.contains_key(reqwest::header::CONTENT_TYPE) {
             headers.insert(
                 reqwest::header::CONTENT_TYPE,
