@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 mod generated;
 mod meta;
+mod pattern;
 mod progenitor_errors;
 mod retry;
 pub mod signing;
