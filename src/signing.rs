@@ -165,7 +165,8 @@ pub fn sign(
     Ok(sign_with_key(&key, credentials.access_key(), date, request))
 }
 
-/// The `x-jdcloud-date` value of an instant: `YYYYMMDDTHHMMSSZ` in UTC.
+/// The `x-jdcloud-date` value of an instant: `YYYYMMDDTHHMMSSZ` in UTC (an instant past the
+/// year 9999, which the format cannot hold, as its last second).
 ///
 /// ```
 /// use std::time::{Duration, UNIX_EPOCH};
@@ -175,39 +176,53 @@ pub fn sign(
 /// assert_eq!(format_date(t), "20261127T101500Z");
 /// ```
 pub fn format_date(time: std::time::SystemTime) -> String {
-    let secs = time
-        .duration_since(std::time::SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-    // Civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    // Digits written by hand, at half the cost of `format!`: every attempt is dated afresh.
-    let mut out = String::with_capacity(16);
-    for (value, width) in [(year as u64, 4), (month as u64, 2), (day as u64, 2)] {
-        push_padded(&mut out, value, width);
-    }
-    out.push('T');
-    for value in [rem / 3600, rem % 3600 / 60, rem % 60] {
-        push_padded(&mut out, value, 2);
-    }
-    out.push('Z');
-    out
+    Date::of(time).as_str().to_owned()
 }
 
-/// `value` in decimal, zero-padded to at least `width` digits.
-fn push_padded(out: &mut String, value: u64, width: u32) {
-    let digits = value.checked_ilog10().unwrap_or(0) + 1;
-    for power in (0..digits.max(width)).rev() {
-        out.push(char::from(b'0' + (value / 10u64.pow(power) % 10) as u8));
+/// An `x-jdcloud-date` value on the stack: every attempt is dated afresh, and this costs no
+/// allocation and no formatting machinery.
+#[derive(Clone, Copy)]
+pub(crate) struct Date([u8; 16]);
+
+impl Date {
+    pub(crate) fn of(time: std::time::SystemTime) -> Date {
+        let secs = time
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            // The format has four digits for the year: past 9999, the last second it can say.
+            .min(253_402_300_799);
+        let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+        // Civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u64;
+        let mut out = *b"00000000T000000Z";
+        let fields = [
+            (0, 4, year),
+            (4, 2, month as u64),
+            (6, 2, day as u64),
+            (9, 2, rem / 3600),
+            (11, 2, rem % 3600 / 60),
+            (13, 2, rem % 60),
+        ];
+        for (start, width, mut value) in fields {
+            for digit in out[start..start + width].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        Date(out)
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("digits, `T` and `Z` are ASCII")
     }
 }
 
