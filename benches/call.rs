@@ -4,6 +4,9 @@
 //! `cargo bench --bench call`. Report ratios (sdk / reqwest) from one run: the machines are
 //! shared and noisy, and only same-run ratios carry over.
 
+#[path = "../tests/plain_http/mod.rs"]
+mod plain_http;
+
 use std::{sync::Arc, time::Duration};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -95,6 +98,7 @@ fn sdk_client(endpoint: &str) -> Client {
 /// The HTTP client a hand-written caller would build: the SDK's timeouts, and its
 /// `user-agent`, so that both arms put the same bytes on the wire.
 fn plain_client() -> reqwest::Client {
+    plain_http::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .connect_timeout(Duration::from_secs(5))

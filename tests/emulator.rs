@@ -2,6 +2,8 @@
 //! with their exact messages, the gateway's checks, and one winner under concurrency.
 #![cfg(feature = "emulator")]
 
+mod plain_http;
+
 use std::time::{Duration, SystemTime};
 
 use jdcloud_vm::{
@@ -678,7 +680,7 @@ async fn send_raw(emulator: &Emulator, raw: Raw<'_>) -> (u16, serde_json::Value)
     } else {
         python_style_authorization(&host, &raw)
     };
-    let mut request = reqwest::Client::new()
+    let mut request = plain_http::plain_http()
         .post(format!("{}{ATTACH_PATH}", emulator.endpoint()))
         .header("authorization", authorization)
         .body(raw.body.to_vec());
@@ -754,7 +756,7 @@ fn assert_error(answer: &(u16, serde_json::Value), http: u16, status: &str, mess
 #[tokio::test]
 async fn raw_a_missing_authorization_is_refused() {
     let emulator = emulator().await;
-    let response = reqwest::Client::new()
+    let response = plain_http::plain_http()
         .post(format!("{}{ATTACH_PATH}", emulator.endpoint()))
         .header("content-type", "application/json")
         .body(r#"{"networkInterfaceId":"port-free"}"#)
@@ -878,7 +880,7 @@ async fn raw_the_python_sdks_signature_over_content_type_and_host_is_accepted() 
 #[tokio::test]
 async fn raw_unknown_routes_and_methods_have_jdcloud_errors() {
     let emulator = emulator().await;
-    let http = reqwest::Client::new();
+    let http = plain_http::plain_http();
     let response = http
         .post(format!(
             "{}/v1/regions/cn-north-1/instances/i-run:detachNetworkInterface",

@@ -4,6 +4,8 @@
 //! and afterwards the emulator still serves a correctly signed attach from the SDK.
 #![cfg(feature = "emulator")]
 
+mod plain_http;
+
 use std::time::{Duration, Instant, SystemTime};
 
 use jdcloud_vm::{
@@ -299,7 +301,7 @@ async fn a_client_still_uploading_a_large_body_reads_the_413() {
     let big = vec![b'x'; 8 << 20];
     let path = attach_path("i-0");
     let headers = signed_headers(&emulator, &path, &big);
-    let mut request = reqwest::Client::new()
+    let mut request = plain_http::plain_http()
         .post(format!("{}{path}", emulator.endpoint()))
         .body(big);
     for (name, value) in headers.iter().filter(|(n, _)| n != "host") {
