@@ -8,8 +8,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{credentials, INSTANCE, INTERFACE, REGION};
-use jdcloud_vm::{Client, Error, ErrorKind, RetryConfig};
+use common::{attach, credentials};
+use jdcloud_vm::{Client, ErrorKind, RetryConfig};
 use tokio::{io::AsyncReadExt as _, net::TcpListener};
 
 #[tokio::test]
@@ -39,14 +39,8 @@ async fn https_call_starts_a_tls_handshake_and_fails_as_transport() {
         .connect_timeout(Duration::from_secs(5))
         .build()
         .expect("a client with the default TLS");
-    let error = client
-        .attach_network_interface()
-        .region_id(REGION)
-        .instance_id(INSTANCE)
-        .body_map(|b| b.network_interface_id(INTERFACE))
-        .send()
+    let error = attach(&client)
         .await
-        .map_err(Error::from)
         .expect_err("the server hangs up mid-handshake");
 
     let header = tokio::time::timeout(Duration::from_secs(5), server)
