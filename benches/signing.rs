@@ -36,6 +36,25 @@ struct Vector {
     expected_authorization: String,
 }
 
+impl Vector {
+    fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(n, value)| (n.as_str(), value.as_str()))
+            .collect()
+    }
+
+    fn request<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> SignableRequest<'a> {
+        SignableRequest {
+            method: &self.method,
+            path: &self.path,
+            query: &self.query,
+            headers,
+            body: self.body.as_bytes(),
+        }
+    }
+}
+
 /// The attach vector of `algorithm` without a security token: the client's common case.
 fn attach_vector(algorithm: &str) -> Vector {
     let vectors: Vec<Vector> = serde_json::from_str(ATTACH).expect("attach.json parses");
@@ -59,18 +78,8 @@ fn bench_sign(c: &mut Criterion) {
         ("jdcloud3", "JDCLOUD3", SigningAlgorithm::Jdcloud3),
     ] {
         let v = attach_vector(alg_name);
-        let headers: Vec<(&str, &str)> = v
-            .headers
-            .iter()
-            .map(|(n, value)| (n.as_str(), value.as_str()))
-            .collect();
-        let request = SignableRequest {
-            method: &v.method,
-            path: &v.path,
-            query: &v.query,
-            headers: &headers,
-            body: v.body.as_bytes(),
-        };
+        let headers = v.header_pairs();
+        let request = v.request(&headers);
         let credentials = Credentials::new(&v.access_key, &v.secret_key);
         // A bench of a wrong signer measures nothing: check before timing.
         let authorization = sign(alg, &credentials, &v.region, &v.service, &request).unwrap();
@@ -93,18 +102,8 @@ fn bench_sign(c: &mut Criterion) {
     // The floor, on inputs of the real sizes: the body, a canonical request as long as the real
     // one, and a string to sign as long as the real one.
     let v = attach_vector("JDCLOUD2");
-    let headers: Vec<(&str, &str)> = v
-        .headers
-        .iter()
-        .map(|(n, value)| (n.as_str(), value.as_str()))
-        .collect();
-    let request = SignableRequest {
-        method: &v.method,
-        path: &v.path,
-        query: &v.query,
-        headers: &headers,
-        body: v.body.as_bytes(),
-    };
+    let headers = v.header_pairs();
+    let request = v.request(&headers);
     let canonical_len = canonical_request(SigningAlgorithm::Jdcloud2, &request).len();
     let canonical_bytes = vec![b'c'; canonical_len];
     // "JDCLOUD2-HMAC-SHA256\n<date>\n<scope>\n<64 hex>"
