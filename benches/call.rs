@@ -9,15 +9,12 @@ mod arms;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use arms::{plain_call, plain_client, sdk_call, sdk_client, start_server};
+use arms::{sdk_call, sdk_client, start_server, Plain};
 
 const IN_FLIGHT: usize = 64;
 
 fn bench(c: &mut Criterion) {
     let endpoint = start_server();
-    let host = endpoint.trim_start_matches("http://").to_owned();
-    let url =
-        format!("{endpoint}/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface");
     // One call at a time needs one thread: a current-thread runtime keeps cross-thread wake-ups
     // (scheduler noise on a shared 2-core machine) out of the sequential figures.
     let sequential_rt = tokio::runtime::Builder::new_current_thread()
@@ -32,13 +29,12 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let client = sdk_client(&endpoint);
-    let http = plain_client();
+    let plain = Plain::new(&endpoint);
 
     let mut group = c.benchmark_group("call");
     group.throughput(Throughput::Elements(1));
     group.bench_function("sequential/reqwest", |b| {
-        b.to_async(&sequential_rt)
-            .iter(|| plain_call(&http, &url, &host))
+        b.to_async(&sequential_rt).iter(|| plain.call())
     });
     group.bench_function("sequential/sdk", |b| {
         b.to_async(&sequential_rt).iter(|| sdk_call(&client))
@@ -47,17 +43,17 @@ fn bench(c: &mut Criterion) {
 
     // Fresh clients: pooled connections are tasks of the runtime that opened them.
     let client = sdk_client(&endpoint);
-    let http = plain_client();
+    let plain = Plain::new(&endpoint);
     let mut group = c.benchmark_group("in_flight_64");
     group.throughput(Throughput::Elements(IN_FLIGHT as u64));
     group.bench_function("reqwest", |b| {
         b.to_async(&rt).iter(|| {
-            let (http, url, host) = (http.clone(), url.clone(), host.clone());
+            let plain = plain.clone();
             async move {
                 let mut set = tokio::task::JoinSet::new();
                 for _ in 0..IN_FLIGHT {
-                    let (http, url, host) = (http.clone(), url.clone(), host.clone());
-                    set.spawn(async move { plain_call(&http, &url, &host).await });
+                    let plain = plain.clone();
+                    set.spawn(async move { plain.call().await });
                 }
                 while let Some(r) = set.join_next().await {
                     r.unwrap();

@@ -12,7 +12,7 @@ mod arms;
 
 use std::time::Instant;
 
-use arms::{plain_call, plain_client, sdk_call, sdk_client, start_server};
+use arms::{sdk_call, sdk_client, start_server, Plain};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -35,22 +35,19 @@ fn main() {
         (env("ROUNDS", 15), env("CALLS", 2000))
     };
     let endpoint = start_server();
-    let host = endpoint.trim_start_matches("http://").to_owned();
-    let url =
-        format!("{endpoint}/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = sdk_client(&endpoint);
-    let http = plain_client();
+    let plain = Plain::new(&endpoint);
 
-    let (mut sdk, mut plain, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sdk_times, mut plain_times, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     rt.block_on(async {
         // One round of each first, untimed: connections open, caches warm.
         for _ in 0..calls {
             sdk_call(&client).await;
-            plain_call(&http, &url, &host).await;
+            plain.call().await;
         }
         for round in 0..rounds {
             let mut per_call = [0.0; 2];
@@ -60,21 +57,21 @@ fn main() {
                     if arm == 0 {
                         sdk_call(&client).await;
                     } else {
-                        plain_call(&http, &url, &host).await;
+                        plain.call().await;
                     }
                 }
                 per_call[arm] = started.elapsed().as_secs_f64() * 1e6 / calls as f64;
             }
-            sdk.push(per_call[0]);
-            plain.push(per_call[1]);
+            sdk_times.push(per_call[0]);
+            plain_times.push(per_call[1]);
             ratios.push(per_call[0] / per_call[1]);
         }
     });
     let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
     println!(
         "call/sequential paired: {rounds} rounds x {calls} calls; SDK median {:.1} µs, reqwest median {:.1} µs",
-        median(sdk),
-        median(plain)
+        median(sdk_times),
+        median(plain_times)
     );
     println!("  ratio per round: {}", each.join(" "));
     println!("  median ratio SDK / reqwest: {:.3}x", median(ratios));

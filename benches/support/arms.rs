@@ -90,32 +90,56 @@ pub fn sdk_client(endpoint: &str) -> Client {
         .unwrap()
 }
 
-/// The HTTP client a hand-written caller would build: the SDK's timeouts, and its
-/// `user-agent`, so that both arms put the same bytes on the wire.
-pub fn plain_client() -> reqwest::Client {
-    plain_http::install_crypto_provider();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .connect_timeout(Duration::from_secs(5))
-        .user_agent(jdcloud_vm::user_agent())
-        .build()
-        .unwrap()
+/// The hand-written caller the SDK is measured against: plain reqwest, the same URL, headers and
+/// body, the signature included (computed once: plain reqwest is the floor).
+#[derive(Clone)]
+pub struct Plain {
+    http: reqwest::Client,
+    url: String,
+    host: String,
 }
 
-/// What a hand-written caller would send: the same URL, headers and body, signature included
-/// (computed once: plain reqwest is the floor the SDK is measured against).
-pub fn plain_request(http: &reqwest::Client, url: &str, host: &str) -> reqwest::RequestBuilder {
-    http.post(url)
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .header("host", host)
-        .header("x-jdcloud-date", "20261127T101500Z")
-        .header("x-jdcloud-nonce", "6f1c2e5a-3b7d-4c9e-8a1f-0d2b4c6e8a10")
-        .header(
-            "authorization",
-            "JDCLOUD2-HMAC-SHA256 Credential=AKEXAMPLE0123456789/20261127/cn-north-1/vm/jdcloud2_request, SignedHeaders=content-type;host;x-jdcloud-date;x-jdcloud-nonce, Signature=7392e5f06e8ed90155cbdeea5f00f7ff05c4d42e8115d61479a6ba87817fd712",
-        )
-        .body(BODY)
+impl Plain {
+    /// The client a hand-written caller would build: the SDK's timeouts and its `user-agent`,
+    /// so that both arms put the same bytes on the wire.
+    pub fn new(endpoint: &str) -> Plain {
+        plain_http::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(5))
+            .user_agent(jdcloud_vm::user_agent())
+            .build()
+            .unwrap();
+        Plain {
+            http,
+            url: format!(
+                "{endpoint}/v1/regions/cn-north-1/instances/i-eumm1234d6:attachNetworkInterface"
+            ),
+            host: endpoint.trim_start_matches("http://").to_owned(),
+        }
+    }
+
+    pub async fn call(&self) {
+        let response = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .header("host", &self.host)
+            .header("x-jdcloud-date", "20261127T101500Z")
+            .header("x-jdcloud-nonce", "6f1c2e5a-3b7d-4c9e-8a1f-0d2b4c6e8a10")
+            .header(
+                "authorization",
+                "JDCLOUD2-HMAC-SHA256 Credential=AKEXAMPLE0123456789/20261127/cn-north-1/vm/jdcloud2_request, SignedHeaders=content-type;host;x-jdcloud-date;x-jdcloud-nonce, Signature=7392e5f06e8ed90155cbdeea5f00f7ff05c4d42e8115d61479a6ba87817fd712",
+            )
+            .body(BODY)
+            .send()
+            .await
+            .expect("the call succeeds");
+        assert!(response.status().is_success());
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert!(body["requestId"].is_string());
+    }
 }
 
 pub async fn sdk_call(client: &Client) {
@@ -128,14 +152,4 @@ pub async fn sdk_call(client: &Client) {
         .await
         .expect("the call succeeds");
     assert!(!response.into_inner().request_id.is_empty());
-}
-
-pub async fn plain_call(http: &reqwest::Client, url: &str, host: &str) {
-    let response = plain_request(http, url, host)
-        .send()
-        .await
-        .expect("the call succeeds");
-    assert!(response.status().is_success());
-    let body: serde_json::Value = response.json().await.expect("JSON");
-    assert!(body["requestId"].is_string());
 }
