@@ -12,8 +12,8 @@ use std::{
 };
 
 use common::{
-    builder, catch_all, credentials, success_example, verify, SignedBy, ATTACH_PATH, INSTANCE,
-    INTERFACE, REGION,
+    attach, builder, catch_all, credentials, success_example, verify, SignedBy, ATTACH_PATH,
+    INSTANCE, INTERFACE, REGION,
 };
 use jdcloud_vm::{Client, Credentials, Error, RetryConfig, SigningAlgorithm};
 use serde::Deserialize;
@@ -227,14 +227,8 @@ async fn a_wrong_secret_does_not_verify() {
         ))
         .build()
         .unwrap();
-    let error = client
-        .attach_network_interface()
-        .region_id(REGION)
-        .instance_id(INSTANCE)
-        .body_map(|b| b.network_interface_id(INTERFACE))
-        .send()
+    let error = attach(&client)
         .await
-        .map_err(Error::from)
         .expect_err("the catch-all answers 500");
     assert_eq!(error.http_status(), Some(500), "{error}");
 
@@ -281,15 +275,7 @@ async fn a_retry_is_signed_afresh() {
         .clock(clock)
         .build()
         .unwrap();
-    client
-        .attach_network_interface()
-        .region_id(REGION)
-        .instance_id(INSTANCE)
-        .body_map(|b| b.network_interface_id(INTERFACE))
-        .send()
-        .await
-        .map_err(Error::from)
-        .expect("the retry succeeds");
+    attach(&client).await.expect("the retry succeeds");
 
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 2);
