@@ -9,56 +9,22 @@
 
 use std::hint::black_box;
 
+#[path = "../tests/vectors/mod.rs"]
+mod vectors;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use hmac::{KeyInit, Mac};
-use jdcloud_vm::signing::{
-    canonical_path, canonical_request, sign, SignableRequest, SigningAlgorithm,
-};
+use jdcloud_vm::signing::{canonical_path, canonical_request, sign, SigningAlgorithm};
 use jdcloud_vm::Credentials;
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use vectors::{load, Vector};
 
 /// The same request the client tests pin, so the bench measures what a real call signs.
 const ATTACH: &str = include_str!("../tests/data/attach.json");
 
-#[derive(Deserialize)]
-struct Vector {
-    algorithm: String,
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    body: String,
-    access_key: String,
-    secret_key: String,
-    region: String,
-    service: String,
-    expected_authorization: String,
-}
-
-impl Vector {
-    fn header_pairs(&self) -> Vec<(&str, &str)> {
-        self.headers
-            .iter()
-            .map(|(n, value)| (n.as_str(), value.as_str()))
-            .collect()
-    }
-
-    fn request<'a>(&'a self, headers: &'a [(&'a str, &'a str)]) -> SignableRequest<'a> {
-        SignableRequest {
-            method: &self.method,
-            path: &self.path,
-            query: &self.query,
-            headers,
-            body: self.body.as_bytes(),
-        }
-    }
-}
-
 /// The attach vector of `algorithm` without a security token: the client's common case.
 fn attach_vector(algorithm: &str) -> Vector {
-    let vectors: Vec<Vector> = serde_json::from_str(ATTACH).expect("attach.json parses");
-    vectors
+    load(ATTACH)
         .into_iter()
         .find(|v| v.algorithm == algorithm && v.headers.len() == 4)
         .expect("attach.json has the vector")
@@ -78,7 +44,7 @@ fn bench_sign(c: &mut Criterion) {
         ("jdcloud3", "JDCLOUD3", SigningAlgorithm::Jdcloud3),
     ] {
         let v = attach_vector(alg_name);
-        let headers = v.header_pairs();
+        let headers = v.headers();
         let request = v.request(&headers);
         let credentials = Credentials::new(&v.access_key, &v.secret_key);
         // A bench of a wrong signer measures nothing: check before timing.
@@ -102,7 +68,7 @@ fn bench_sign(c: &mut Criterion) {
     // The floor, on inputs of the real sizes: the body, a canonical request as long as the real
     // one, and a string to sign as long as the real one.
     let v = attach_vector("JDCLOUD2");
-    let headers = v.header_pairs();
+    let headers = v.headers();
     let request = v.request(&headers);
     let canonical_len = canonical_request(SigningAlgorithm::Jdcloud2, &request).len();
     let canonical_bytes = vec![b'c'; canonical_len];

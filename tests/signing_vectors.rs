@@ -4,12 +4,14 @@
 //! against, so these vectors (copied from `../shared/vectors/` into `tests/data/`) are the ground
 //! truth: every one must reproduce exactly.
 
+mod vectors;
+
 use jdcloud_vm::signing::{
     canonical_path, canonical_query, canonical_request, normalise_header_value, percent_decode,
     sign, SignableRequest, SigningAlgorithm, SigningKey,
 };
 use jdcloud_vm::{Credentials, ErrorKind};
-use serde::Deserialize;
+use vectors::{load, Vector};
 
 const PUBLISHED: &str = include_str!("data/signing-published.json");
 const ATTACH: &str = include_str!("data/attach.json");
@@ -18,46 +20,11 @@ const ATTACH: &str = include_str!("data/attach.json");
 const PUBLISHED_COUNT: usize = 27;
 const ATTACH_COUNT: usize = 4;
 
-#[derive(Deserialize)]
-struct Vector {
-    id: String,
-    algorithm: String,
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, String)>,
-    body: String,
-    access_key: String,
-    secret_key: String,
-    region: String,
-    service: String,
-    expected_authorization: String,
-    canonical_request: Option<String>,
-}
-
 impl Vector {
-    fn algorithm(&self) -> SigningAlgorithm {
-        SigningAlgorithm::from_name(&self.algorithm)
-            .unwrap_or_else(|| panic!("{}: unknown algorithm {:?}", self.id, self.algorithm))
-    }
-
-    fn headers(&self) -> Vec<(&str, &str)> {
-        self.headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .collect()
-    }
-
     /// Signs the vector; `Err` carries what to print when it does not reproduce.
     fn check(&self) -> Result<(), String> {
         let headers = self.headers();
-        let request = SignableRequest {
-            method: &self.method,
-            path: &self.path,
-            query: &self.query,
-            headers: &headers,
-            body: self.body.as_bytes(),
-        };
+        let request = self.request(&headers);
         let credentials = Credentials::new(&self.access_key, &self.secret_key);
         let got = sign(
             self.algorithm(),
@@ -87,10 +54,6 @@ impl Vector {
         }
         Ok(())
     }
-}
-
-fn load(json: &str) -> Vec<Vector> {
-    serde_json::from_str(json).expect("vector file parses")
 }
 
 /// Checks every vector and reports all failures at once, so one run shows the whole picture.
