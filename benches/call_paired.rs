@@ -1,5 +1,7 @@
-//! The call benches' two comparisons, SDK versus plain reqwest, measured in alternating rounds:
-//! one call at a time, and 64 in flight.
+//! The call benches' comparisons measured in alternating rounds, one call at a time and 64 in
+//! flight: the SDK against plain reqwest sending the same bytes with a signature computed once
+//! (the floor the issue sets), and against reqwest signing every call by hand (what a caller
+//! without the SDK has to do against the real gateway).
 //!
 //! criterion measures one arm for seconds, then the other; on a shared machine the load changes
 //! in between, and the two medians can be 20–40% apart for no reason of their own. Here the arms
@@ -14,7 +16,7 @@ mod arms;
 
 use std::{future::Future, time::Instant};
 
-use arms::{sdk_call, sdk_client, start_server, Plain};
+use arms::{sdk_call, sdk_client, start_server, HandSigned, Plain};
 
 const IN_FLIGHT: usize = 64;
 
@@ -30,25 +32,32 @@ fn median(mut values: Vec<f64>) -> f64 {
     values[values.len() / 2]
 }
 
-/// Runs `rounds` rounds of `calls` calls of each arm (index 0: SDK, 1: reqwest), alternating,
-/// after one untimed round of each; returns the µs per call of each arm, per round.
+/// The arms, in the order `rounds` numbers them.
+const ARMS: usize = 3;
+const SDK: usize = 0;
+const PLAIN: usize = 1;
+const HAND_SIGNED: usize = 2;
+
+/// Runs `rounds` rounds of `calls` calls of each arm, taking turns (a different arm first each
+/// round), after one untimed round of each; returns the µs per call of each arm, per round.
 fn rounds<F, Fut>(
     rt: &tokio::runtime::Runtime,
     rounds: usize,
     calls: usize,
     run: F,
-) -> [Vec<f64>; 2]
+) -> [Vec<f64>; ARMS]
 where
     F: Fn(usize, usize) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let mut times = [Vec::new(), Vec::new()];
+    let mut times: [Vec<f64>; ARMS] = Default::default();
     rt.block_on(async {
         // Connections open, caches warm.
-        run(0, calls).await;
-        run(1, calls).await;
+        for arm in 0..ARMS {
+            run(arm, calls).await;
+        }
         for round in 0..rounds {
-            for arm in [round % 2, 1 - round % 2] {
+            for arm in (0..ARMS).map(|i| (i + round) % ARMS) {
                 let started = Instant::now();
                 run(arm, calls).await;
                 times[arm].push(started.elapsed().as_secs_f64() * 1e6 / calls as f64);
@@ -58,21 +67,34 @@ where
     times
 }
 
-fn report(name: &str, what: &str, times: [Vec<f64>; 2], ratio: impl Fn(f64, f64) -> f64) {
-    let ratios: Vec<f64> = times[0]
-        .iter()
-        .zip(&times[1])
-        .map(|(&sdk, &plain)| ratio(sdk, plain))
-        .collect();
-    let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+/// Prints each arm's median time and, against each baseline, the per-round ratios and their
+/// median: time ratios (SDK / baseline) or throughput ones (baseline / SDK).
+fn report(name: &str, times: &[Vec<f64>; ARMS], throughput: bool) {
     println!(
-        "{name} paired: {} rounds; SDK median {:.1} µs/call, reqwest median {:.1} µs/call",
-        ratios.len(),
-        median(times[0].clone()),
-        median(times[1].clone())
+        "{name}: {} rounds; median µs/call: SDK {:.1}, reqwest {:.1}, reqwest signing by hand {:.1}",
+        times[SDK].len(),
+        median(times[SDK].clone()),
+        median(times[PLAIN].clone()),
+        median(times[HAND_SIGNED].clone())
     );
-    println!("  ratio per round: {}", each.join(" "));
-    println!("  median {what}: {:.3}x", median(ratios));
+    for (baseline, label) in [(PLAIN, "reqwest"), (HAND_SIGNED, "reqwest signing by hand")] {
+        let ratios: Vec<f64> = times[SDK]
+            .iter()
+            .zip(&times[baseline])
+            .map(|(&sdk, &base)| if throughput { base / sdk } else { sdk / base })
+            .collect();
+        let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+        let what = if throughput {
+            "throughput"
+        } else {
+            "time per call"
+        };
+        println!(
+            "  SDK / {label}, {what}: median {:.3}x; per round {}",
+            median(ratios),
+            each.join(" ")
+        );
+    }
 }
 
 fn main() {
@@ -95,38 +117,35 @@ fn main() {
         .unwrap();
     let client = sdk_client(&endpoint);
     let plain = Plain::new(&endpoint);
+    let hand_signed = HandSigned::new(&endpoint);
 
     let sequential = rounds(&rt, round_count, calls, |arm, calls| {
-        let (client, plain) = (&client, &plain);
+        let (client, plain, hand_signed) = (&client, &plain, &hand_signed);
         async move {
             for _ in 0..calls {
-                if arm == 0 {
-                    sdk_call(client).await;
-                } else {
-                    plain.call().await;
+                match arm {
+                    SDK => sdk_call(client).await,
+                    PLAIN => plain.call().await,
+                    _ => hand_signed.call().await,
                 }
             }
         }
     });
-    report(
-        "call/sequential",
-        "ratio SDK / reqwest (time per call)",
-        sequential,
-        |sdk, plain| sdk / plain,
-    );
+    report("call/sequential", &sequential, false);
 
     let in_flight = rounds(&rt, round_count, calls_in_flight, |arm, calls| {
-        let (client, plain) = (client.clone(), plain.clone());
+        let (client, plain, hand_signed) = (client.clone(), plain.clone(), hand_signed.clone());
         async move {
             for _ in 0..calls / IN_FLIGHT {
                 let mut set = tokio::task::JoinSet::new();
                 for _ in 0..IN_FLIGHT {
-                    let (client, plain) = (client.clone(), plain.clone());
-                    if arm == 0 {
-                        set.spawn(async move { sdk_call(&client).await });
-                    } else {
-                        set.spawn(async move { plain.call().await });
-                    }
+                    let (client, plain, hand_signed) =
+                        (client.clone(), plain.clone(), hand_signed.clone());
+                    match arm {
+                        SDK => set.spawn(async move { sdk_call(&client).await }),
+                        PLAIN => set.spawn(async move { plain.call().await }),
+                        _ => set.spawn(async move { hand_signed.call().await }),
+                    };
                 }
                 while let Some(done) = set.join_next().await {
                     done.unwrap();
@@ -134,10 +153,5 @@ fn main() {
             }
         }
     });
-    report(
-        "in_flight_64",
-        "throughput SDK / reqwest",
-        in_flight,
-        |sdk, plain| plain / sdk,
-    );
+    report("in_flight_64", &in_flight, true);
 }

@@ -142,6 +142,71 @@ impl Plain {
     }
 }
 
+/// plain reqwest as a caller who writes the client by hand must use it against the real gateway:
+/// every call dated, given a fresh nonce and signed (with this crate's pure `signing::sign`, the
+/// key derived each time, as a straightforward hand-written client does). What the SDK replaces.
+#[derive(Clone)]
+pub struct HandSigned {
+    plain: Plain,
+    path: String,
+    credentials: Credentials,
+}
+
+impl HandSigned {
+    pub fn new(endpoint: &str) -> HandSigned {
+        let plain = Plain::new(endpoint);
+        let path = reqwest::Url::parse(&plain.url).unwrap().path().to_owned();
+        HandSigned {
+            plain,
+            path,
+            credentials: Credentials::new(
+                "AKEXAMPLE0123456789",
+                "SKEXAMPLEabcdefghijklmnopqrstuvwxyz",
+            ),
+        }
+    }
+
+    pub async fn call(&self) {
+        use jdcloud_vm::signing::{format_date, sign, SignableRequest, SigningAlgorithm};
+        let date = format_date(std::time::SystemTime::now());
+        let nonce = uuid::Uuid::new_v4().to_string();
+        let headers = [
+            ("content-type", "application/json"),
+            ("host", self.plain.host.as_str()),
+            ("x-jdcloud-date", date.as_str()),
+            ("x-jdcloud-nonce", nonce.as_str()),
+        ];
+        let authorization = sign(
+            SigningAlgorithm::Jdcloud2,
+            &self.credentials,
+            "cn-north-1",
+            "vm",
+            &SignableRequest {
+                method: "POST",
+                path: &self.path,
+                query: "",
+                headers: &headers,
+                body: BODY,
+            },
+        )
+        .unwrap();
+        let mut request = self.plain.http.post(&self.plain.url);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let response = request
+            .header("accept", "application/json")
+            .header("authorization", authorization)
+            .body(BODY)
+            .send()
+            .await
+            .expect("the call succeeds");
+        assert!(response.status().is_success());
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert!(body["requestId"].is_string());
+    }
+}
+
 pub async fn sdk_call(client: &Client) {
     let response = client
         .attach_network_interface()
