@@ -246,7 +246,8 @@ fn is_valid_date(date: &str) -> bool {
     b.len() == 16
         && b[8] == b'T'
         && b[15] == b'Z'
-        && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[9..15].iter().all(u8::is_ascii_digit)
 }
 
 /// A derived signing key: depends only on (algorithm, secret, day, region, service), so the
@@ -358,16 +359,22 @@ pub(crate) fn sign_with_key(
     let name = key.algorithm.name();
     const PUNCTUATION: usize =
         " Credential=".len() + "/".len() + ", SignedHeaders=".len() + ", Signature=".len();
-    let mut out = String::with_capacity(
+    // Written as bytes and made a `String` once at the end: one UTF-8 check instead of one per
+    // piece that is not already a `str`.
+    let mut out = Vec::with_capacity(
         name.len() + access_key.len() + key.scope.len() + signed_headers.len() + PUNCTUATION + 64,
     );
-    out.push_str(name);
-    out.push_str(" Credential=");
-    out.push_str(access_key);
-    out.push('/');
-    out.push_str(&key.scope);
-    out.push_str(", SignedHeaders=");
-    out.push_str(&as_str(&canonical[signed_headers]));
+    for part in [
+        name.as_bytes(),
+        b" Credential=",
+        access_key.as_bytes(),
+        b"/",
+        key.scope.as_bytes(),
+        b", SignedHeaders=",
+        &canonical[signed_headers],
+    ] {
+        out.extend_from_slice(part);
+    }
 
     // The canonical request is hashed and its signed names copied: its buffer now holds the
     // string to sign, which saves an allocation; the keyed HMAC state saves hashing the pads.
@@ -385,9 +392,9 @@ pub(crate) fn sign_with_key(
         string_to_sign.extend_from_slice(part);
     }
     let signature = hex_digest(&mac(&key.mac, &string_to_sign));
-    out.push_str(", Signature=");
-    out.push_str(&as_str(&signature));
-    out
+    out.extend_from_slice(b", Signature=");
+    out.extend_from_slice(&signature);
+    into_string(out)
 }
 
 /// The canonical request, for tests and for debugging a signature mismatch.
@@ -603,18 +610,20 @@ fn canonical_path_into(path: &str, out: &mut Vec<u8>) {
     // byte of 0x80 or more may be part of a sequence that is not UTF-8, signed as U+FFFD, so
     // such a path takes the general way.
     let bytes = path.as_bytes();
-    if !needs_decoding(bytes) {
-        // The common case (the client's paths): nothing to decode, a byte is what it is, and
-        // runs of unreserved bytes are copied whole.
-        let mut run_start = 0;
-        for (i, &b) in bytes.iter().enumerate() {
-            if !UNRESERVED[b as usize] {
-                out.extend_from_slice(&bytes[run_start..i]);
-                push_path_byte(b, out);
-                run_start = i + 1;
-            }
+    // The common case (the client's paths): nothing to decode, a byte is what it is. Encoded
+    // byte by byte into a buffer on the stack, in the same pass that looks for escapes, and
+    // appended once: the runs between `/`s are short, and a `memcpy` call for each, or two
+    // scans for `%` and `+` first, cost more than the bytes themselves.
+    let mut buf = [0u8; 256];
+    if bytes.len() * 3 <= buf.len() {
+        if let Some(n) = encode_plain_path(bytes, &mut buf) {
+            out.extend_from_slice(&buf[..n]);
+            return;
         }
-        out.extend_from_slice(&bytes[run_start..]);
+    } else if !needs_decoding(bytes) {
+        for &b in bytes {
+            push_path_byte(b, out);
+        }
         return;
     }
     let mut i = 0;
@@ -640,6 +649,37 @@ fn canonical_path_into(path: &str, out: &mut Vec<u8>) {
         push_path_byte(b, out);
         i += 1;
     }
+}
+
+/// Encodes a path that needs no decoding into `buf` (room for three bytes each) and returns
+/// the length written, or `None` at the first `%` or `+`: that path must be decoded first.
+/// Runs of `/` collapse, the root (already written) included.
+fn encode_plain_path(bytes: &[u8], buf: &mut [u8]) -> Option<usize> {
+    let mut n = 0;
+    let mut slash = true;
+    for &b in bytes {
+        if UNRESERVED[b as usize] {
+            buf[n] = b;
+            n += 1;
+            slash = false;
+            continue;
+        }
+        match b {
+            b'/' if slash => {}
+            b'/' => {
+                buf[n] = b'/';
+                n += 1;
+                slash = true;
+            }
+            b'%' | b'+' => return None,
+            _ => {
+                buf[n..n + 3].copy_from_slice(&percent(b));
+                n += 3;
+                slash = false;
+            }
+        }
+    }
+    Some(n)
 }
 
 /// Appends one decoded byte of a path: `/` unless one was just written (runs collapse), an
@@ -744,15 +784,6 @@ fn needs_decoding(bytes: &[u8]) -> bool {
     bytes.contains(&b'%') || bytes.contains(&b'+')
 }
 
-/// Bytes this module wrote as text. Only `str` pieces and ASCII are ever written, so this
-/// borrows; the plain check is much cheaper than going straight to `from_utf8_lossy`.
-fn as_str(bytes: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Cow::Borrowed(s),
-        Err(_) => String::from_utf8_lossy(bytes),
-    }
-}
-
 /// A `String` of bytes that are UTF-8, or with U+FFFD for what is not.
 fn into_string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
@@ -797,19 +828,23 @@ fn encode_into(input: &[u8], out: &mut Vec<u8>) {
 
 /// Appends `%XX`, upper-case, as the official SDKs encode.
 fn push_percent(b: u8, out: &mut Vec<u8>) {
+    out.extend_from_slice(&percent(b));
+}
+
+/// `%XX`, upper-case.
+fn percent(b: u8) -> [u8; 3] {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+    [b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]
 }
 
+/// HMAC-SHA256 under a fresh key: keyed, fed and finished in place (no copy of the state).
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
-    mac(
-        &HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length"),
-        data,
-    )
+    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(data);
+    mac.finalize().into_bytes().into()
 }
 
-/// The HMAC of `data` from an already keyed state. One out-of-line copy of the finalisation,
-/// shared by key derivation and signing.
+/// The HMAC of `data` from an already keyed state (a cached key's), which is copied, not used up.
 #[inline(never)]
 fn mac(keyed: &HmacSha256, data: &[u8]) -> [u8; 32] {
     let mut mac = keyed.clone();
@@ -824,13 +859,22 @@ fn sha256_hex(data: &[u8]) -> [u8; 64] {
     hex_digest(&Sha256::digest(data).into())
 }
 
-/// A SHA-256 digest or HMAC as 64 lower-case hex digits, on the stack.
+/// A SHA-256 digest or HMAC as 64 lower-case hex digits, on the stack: one lookup per byte in
+/// a table of the 256 two-digit pairs.
 fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const PAIRS: [[u8; 2]; 256] = {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut table = [[0; 2]; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = [HEX[i >> 4], HEX[i & 15]];
+            i += 1;
+        }
+        table
+    };
     let mut out = [0u8; 64];
-    for (i, &b) in digest.iter().enumerate() {
-        out[2 * i] = HEX[(b >> 4) as usize];
-        out[2 * i + 1] = HEX[(b & 15) as usize];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
+        pair.copy_from_slice(&PAIRS[b as usize]);
     }
     out
 }
