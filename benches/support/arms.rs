@@ -120,7 +120,7 @@ impl Plain {
     }
 
     pub async fn call(&self) {
-        let response = self
+        let request = self
             .http
             .post(&self.url)
             .header("content-type", "application/json")
@@ -131,15 +131,18 @@ impl Plain {
             .header(
                 "authorization",
                 "JDCLOUD2-HMAC-SHA256 Credential=AKEXAMPLE0123456789/20261127/cn-north-1/vm/jdcloud2_request, SignedHeaders=content-type;host;x-jdcloud-date;x-jdcloud-nonce, Signature=7392e5f06e8ed90155cbdeea5f00f7ff05c4d42e8115d61479a6ba87817fd712",
-            )
-            .body(BODY)
-            .send()
-            .await
-            .expect("the call succeeds");
-        assert!(response.status().is_success());
-        let body: serde_json::Value = response.json().await.expect("JSON");
-        assert!(body["requestId"].is_string());
+            );
+        send_checked(request).await;
     }
+}
+
+/// Sends a hand-built call with the attach body and checks its answer, as the SDK's typed
+/// decoding does.
+async fn send_checked(request: reqwest::RequestBuilder) {
+    let response = request.body(BODY).send().await.expect("the call succeeds");
+    assert!(response.status().is_success());
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert!(body["requestId"].is_string());
 }
 
 /// plain reqwest as a caller who writes the client by hand must use it against the real gateway:
@@ -194,16 +197,12 @@ impl HandSigned {
         for (name, value) in headers {
             request = request.header(name, value);
         }
-        let response = request
-            .header("accept", "application/json")
-            .header("authorization", authorization)
-            .body(BODY)
-            .send()
-            .await
-            .expect("the call succeeds");
-        assert!(response.status().is_success());
-        let body: serde_json::Value = response.json().await.expect("JSON");
-        assert!(body["requestId"].is_string());
+        send_checked(
+            request
+                .header("accept", "application/json")
+                .header("authorization", authorization),
+        )
+        .await;
     }
 }
 
