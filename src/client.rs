@@ -577,7 +577,7 @@ impl ClientHooks<SigningContext> for Client {
             // Boxed: every attempt's state (the request, reqwest's future, the answer) would
             // otherwise sit inline in the generated `send()` future, ~3 KB that the caller's task
             // holds and moves; boxed, it is one allocation made here. With many calls in flight
-            // this measured ~10% of a call's CPU (see benches/call.rs).
+            // this measured ~10% of a call's CPU (README, Performance).
             Box::pin(self.call(request, &region, info.operation_id))
                 .instrument(span)
                 .await
