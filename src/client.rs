@@ -186,7 +186,7 @@ impl ClientBuilder {
                 "client: no credentials (call ClientBuilder::credentials, or use Client::from_env)",
             )
         })?;
-        let origin =
+        let (origin, host) =
             normalise_endpoint(self.endpoint.as_deref().unwrap_or(meta::DEFAULT_ENDPOINT))?;
         let security_token = credentials.security_token().map(|token| {
             let mut value =
@@ -208,10 +208,6 @@ impl ClientBuilder {
                 Error::invalid_input("client: cannot build the HTTP client").with_source(e)
             })?;
         let base_url = format!("{origin}{}", meta::BASE_PATH);
-        let host = reqwest::Url::parse(&base_url)
-            .ok()
-            .map(|url| host_header(&url).into_owned())
-            .ok_or_else(|| Error::invalid_input("client: the endpoint has no host"))?;
         let host_value = header_value(&host, "host")?;
         let context = SigningContext(Arc::new(Shared {
             credentials,
@@ -271,8 +267,8 @@ pub fn user_agent() -> String {
     )
 }
 
-/// Checks an endpoint and returns it as `scheme://host[:port]`.
-fn normalise_endpoint(endpoint: &str) -> Result<String, Error> {
+/// Checks an endpoint and returns it as `scheme://host[:port]`, and its `host` header.
+fn normalise_endpoint(endpoint: &str) -> Result<(String, String), Error> {
     let trimmed = endpoint.trim().trim_end_matches('/');
     // An endpoint may carry `user:password@`: never echo those.
     let shown = if endpoint.contains('@') {
@@ -296,7 +292,10 @@ fn normalise_endpoint(endpoint: &str) -> Result<String, Error> {
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(bad("give scheme://host[:port] only"));
     }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+    Ok((
+        url.as_str().trim_end_matches('/').to_owned(),
+        host_header(&url).into_owned(),
+    ))
 }
 
 impl Client {
@@ -803,12 +802,18 @@ mod tests {
     #[test]
     fn endpoints_are_normalised() {
         assert_eq!(
-            normalise_endpoint("http://127.0.0.1:8080/").unwrap(),
+            normalise_endpoint("http://127.0.0.1:8080/").unwrap().0,
             "http://127.0.0.1:8080"
         );
         assert_eq!(
-            normalise_endpoint("https://vm.jdcloud-api.com").unwrap(),
+            normalise_endpoint("https://vm.jdcloud-api.com").unwrap().0,
             "https://vm.jdcloud-api.com"
+        );
+        assert_eq!(
+            normalise_endpoint("https://vm.jdcloud-api.com:443/")
+                .unwrap()
+                .1,
+            "vm.jdcloud-api.com"
         );
         for bad in [
             "",
