@@ -8,6 +8,7 @@ use std::{
     borrow::Cow,
     cell::RefCell,
     fmt,
+    future::Future,
     sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime},
 };
@@ -607,120 +608,150 @@ impl ClientHooks<SigningContext> for Client {
 
 impl Client {
     /// Every attempt of one call: sign, send, classify, and retry what is safe.
-    async fn call(
-        &self,
+    ///
+    /// Not an `async fn`: one of those keeps its arguments in its state beside the locals they
+    /// move into, and this state is boxed (and so copied whole) once per call; here the request
+    /// is held once, as `original`.
+    fn call<'a>(
+        &'a self,
         request: reqwest::Request,
-        region: &str,
+        region: &'a str,
         operation: &'static str,
-    ) -> Result<Answer, Error> {
-        let context = self.inner();
-        let retry = &context.0.retry;
-        // Signing hashes the body, and a retry sends it again: both need it in memory.
-        if request.body().is_some_and(|body| body.as_bytes().is_none()) {
-            return Err(Error::invalid_input(
-                "a streaming body cannot be signed or retried",
-            ));
-        }
+    ) -> impl Future<Output = Result<Answer, Error>> + Send + 'a {
         let mut original = Some(request);
-        let mut attempt = 1;
-        loop {
-            // Each attempt signs a copy of its own, kept from the original only while another
-            // attempt may follow: the last one possible takes the original.
-            let mut this = if attempt < retry.get_max_attempts() {
-                original.as_ref().and_then(reqwest::Request::try_clone)
-            } else {
-                original.take()
+        async move {
+            let context = self.inner();
+            let retry = &context.0.retry;
+            // Signing hashes the body, and a retry sends it again: both need it in memory.
+            if original
+                .as_ref()
+                .and_then(reqwest::Request::body)
+                .is_some_and(|body| body.as_bytes().is_none())
+            {
+                return Err(Error::invalid_input(
+                    "a streaming body cannot be signed or retried",
+                ));
             }
-            .expect("a body in memory clones, and no attempt follows the last possible one");
-            context.sign(&mut this, region)?;
-            let span = tracing::debug_span!(
-                "jdcloud_vm.attempt",
-                attempt,
-                status = tracing::field::Empty,
-                request_id = tracing::field::Empty,
-                elapsed_ms = tracing::field::Empty,
-            );
-            // Timing and recording cost a clock read and code on every call: only when traced.
-            let started = (!span.is_disabled()).then(Instant::now);
-            let outcome = self.attempt(this).instrument(span.clone()).await;
-            if let Some(started) = started {
-                record_attempt(&span, &outcome, started);
-            }
-            let error = match outcome {
-                Ok(answer) => return Ok(answer),
-                Err(error) => error,
-            };
-            span.in_scope(|| tracing::debug!(kind = ?error.kind(), retryable = error.is_retryable(), "attempt failed"));
-            if !error.is_retryable() {
-                return Err(error);
-            }
-            match retry.delay(attempt, error.retry_after()) {
-                Some(delay) => {
-                    tracing::debug!(
-                        operation,
-                        attempt,
-                        delay_ms = delay.as_millis() as u64,
-                        "retrying"
+            let mut attempt = 1;
+            loop {
+                let span = tracing::debug_span!(
+                    "jdcloud_vm.attempt",
+                    attempt,
+                    status = tracing::field::Empty,
+                    request_id = tracing::field::Empty,
+                    elapsed_ms = tracing::field::Empty,
+                );
+                // In a block of its own, so that the state of this future keeps no place for the
+                // attempt's request, which the attempt's future holds.
+                let sent = {
+                    // Each attempt signs a copy of its own, kept from the original only while
+                    // another attempt may follow: the last one possible takes the original.
+                    let mut this = if attempt < retry.get_max_attempts() {
+                        original.as_ref().and_then(reqwest::Request::try_clone)
+                    } else {
+                        original.take()
+                    }
+                    .expect(
+                        "a body in memory clones, and no attempt follows the last possible one",
                     );
-                    tokio::time::sleep(delay).await;
-                    attempt += 1;
+                    context.sign(&mut this, region)?;
+                    self.attempt(this)
+                };
+                // Timing and recording cost a clock read and code on every call: only when traced.
+                let started = (!span.is_disabled()).then(Instant::now);
+                let outcome = sent.instrument(span.clone()).await;
+                if let Some(started) = started {
+                    record_attempt(&span, &outcome, started);
                 }
-                None => return Err(error),
+                let error = match outcome {
+                    Ok(answer) => return Ok(answer),
+                    Err(error) => error,
+                };
+                span.in_scope(|| tracing::debug!(kind = ?error.kind(), retryable = error.is_retryable(), "attempt failed"));
+                if !error.is_retryable() {
+                    return Err(error);
+                }
+                match retry.delay(attempt, error.retry_after()) {
+                    Some(delay) => {
+                        tracing::debug!(
+                            operation,
+                            attempt,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        );
+                        tokio::time::sleep(delay).await;
+                        attempt += 1;
+                    }
+                    None => return Err(error),
+                }
             }
         }
     }
 
     /// One attempt: send, read at most the body limit, classify.
-    async fn attempt(&self, request: reqwest::Request) -> Result<Answer, Error> {
-        let limit = self.inner().0.max_response_bytes;
-        let mut response = self
-            .client()
-            .execute(request)
-            .await
-            .map_err(transport_error)?;
-        let status = response.status();
-        let version = response.version();
-        let headers = std::mem::take(response.headers_mut());
-        let too_large = || {
-            Error::new(ErrorKind::MalformedResponse)
-                .with_status(status.as_u16())
-                .with_message(format!(
-                    "response body larger than the limit of {limit} bytes"
-                ))
-                .with_request_id(
-                    headers
-                        .get(classify::REQUEST_ID_HEADER)
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned),
-                )
-        };
-        if response.content_length().is_some_and(|n| n > limit as u64) {
-            return Err(too_large());
-        }
-        let read_failed = |e| transport_error(e).with_status(status.as_u16());
-        let body = if response.content_length().is_some() {
-            // A declared length, checked above: hyper reads exactly that many bytes, in one
-            // piece when they arrive at once (no copy), with the same code the generated decoder
-            // then runs on them.
-            response.bytes().await.map_err(read_failed)?
-        } else {
-            // Chunked: count while reading, and stop at the limit.
-            let mut body = bytes::BytesMut::new();
+    ///
+    /// Not an `async fn`, for the same reason as [`Client::call`]: the request goes straight to
+    /// reqwest, whose future is all the state keeps of it.
+    fn attempt(
+        &self,
+        request: reqwest::Request,
+    ) -> impl Future<Output = Result<Answer, Error>> + Send + '_ {
+        let sent = self.client().execute(request);
+        async move {
+            let limit = self.inner().0.max_response_bytes;
+            let mut response = sent.await.map_err(transport_error)?;
+            let status = response.status();
+            let version = response.version();
+            let headers = std::mem::take(response.headers_mut());
+            let too_large = || {
+                Error::new(ErrorKind::MalformedResponse)
+                    .with_status(status.as_u16())
+                    .with_message(format!(
+                        "response body larger than the limit of {limit} bytes"
+                    ))
+                    .with_request_id(
+                        headers
+                            .get(classify::REQUEST_ID_HEADER)
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                    )
+            };
+            if response.content_length().is_some_and(|n| n > limit as u64) {
+                return Err(too_large());
+            }
+            let read_failed = |e| transport_error(e).with_status(status.as_u16());
+            // Read chunk by chunk, counting against the limit (a declared length was checked
+            // above; a chunked body is counted as it comes). The usual answer arrives as one
+            // chunk, which is kept as it is; only a second one starts a copy. (`bytes()` would
+            // do the same work, but its future holds the whole response and reqwest's collector
+            // beside it: that state is part of every call's box.)
+            let mut first = bytes::Bytes::new();
+            let mut rest: Option<bytes::BytesMut> = None;
             while let Some(chunk) = response.chunk().await.map_err(read_failed)? {
-                if body.len() + chunk.len() > limit {
+                let read = rest.as_ref().map_or(first.len(), bytes::BytesMut::len);
+                if read + chunk.len() > limit {
                     return Err(too_large());
                 }
-                body.extend_from_slice(&chunk);
+                match &mut rest {
+                    None if first.is_empty() => first = chunk,
+                    None => {
+                        let mut all = bytes::BytesMut::with_capacity(first.len() + chunk.len());
+                        all.extend_from_slice(&first);
+                        all.extend_from_slice(&chunk);
+                        rest = Some(all);
+                    }
+                    Some(all) => all.extend_from_slice(&chunk),
+                }
             }
-            body.freeze()
-        };
-        classify::classify(status.as_u16(), &headers, &body)?;
-        Ok(Answer {
-            status,
-            version,
-            headers,
-            body,
-        })
+            let body = rest.map_or(first, bytes::BytesMut::freeze);
+            classify::classify(status.as_u16(), &headers, &body)?;
+            Ok(Answer {
+                status,
+                version,
+                headers,
+                body,
+            })
+        }
     }
 }
 
