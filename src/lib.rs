@@ -9,6 +9,7 @@ mod credentials;
 mod error;
 mod generated;
 mod meta;
+mod path_segment;
 mod pattern;
 mod progenitor_errors;
 mod retry;
