@@ -5,8 +5,8 @@
 
 #[path = "build_support/api_version.rs"]
 mod api_version;
-#[path = "build_support/path_segments.rs"]
-mod path_segments;
+#[path = "build_support/cheaper_calls.rs"]
+mod cheaper_calls;
 #[path = "build_support/validate.rs"]
 mod validate;
 
@@ -18,7 +18,7 @@ fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build_support/validate.rs");
     println!("cargo:rerun-if-changed=build_support/api_version.rs");
-    println!("cargo:rerun-if-changed=build_support/path_segments.rs");
+    println!("cargo:rerun-if-changed=build_support/cheaper_calls.rs");
     if let Err(line) = generate() {
         // One readable line instead of a generator panic or a wall of compile errors.
         eprintln!("error: {line}");
@@ -50,7 +50,7 @@ fn generate() -> Result<(), String> {
         syn::parse2(tokens).map_err(|e| format!("{SPEC}: generated code does not parse: {e}"))?;
     keep_spec_property_order(&mut file, &spec);
     api_version::drop_api_version_header(&mut file, SPEC)?;
-    path_segments::encode_path_segments_in_place(&mut file).map_err(|e| format!("{SPEC}: {e}"))?;
+    cheaper_calls::rewrite(&mut file).map_err(|e| format!("{SPEC}: {e}"))?;
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     // typify checks `pattern`s with `regress`; `crate::pattern::Pattern` has the same two
     // methods, and matches simple patterns without a regex engine (see src/pattern.rs).

@@ -720,30 +720,11 @@ impl Client {
                 return Err(too_large());
             }
             let read_failed = |e| transport_error(e).with_status(status.as_u16());
-            // Read chunk by chunk, counting against the limit (a declared length was checked
-            // above; a chunked body is counted as it comes). The usual answer arrives as one
-            // chunk, which is kept as it is; only a second one starts a copy. (`bytes()` would
-            // do the same work, but its future holds the whole response and reqwest's collector
-            // beside it: that state is part of every call's box.)
-            let mut first = bytes::Bytes::new();
-            let mut rest: Option<bytes::BytesMut> = None;
-            while let Some(chunk) = response.chunk().await.map_err(read_failed)? {
-                let read = rest.as_ref().map_or(first.len(), bytes::BytesMut::len);
-                if read + chunk.len() > limit {
-                    return Err(too_large());
-                }
-                match &mut rest {
-                    None if first.is_empty() => first = chunk,
-                    None => {
-                        let mut all = bytes::BytesMut::with_capacity(first.len() + chunk.len());
-                        all.extend_from_slice(&first);
-                        all.extend_from_slice(&chunk);
-                        rest = Some(all);
-                    }
-                    Some(all) => all.extend_from_slice(&chunk),
-                }
-            }
-            let body = rest.map_or(first, bytes::BytesMut::freeze);
+            // A declared length was checked above; a chunked body is counted as it comes.
+            let body = crate::response_body::read(&mut response, limit)
+                .await
+                .map_err(read_failed)?
+                .ok_or_else(too_large)?;
             classify::classify(status.as_u16(), &headers, &body)?;
             Ok(Answer {
                 status,

@@ -12,6 +12,7 @@ mod meta;
 mod path_segment;
 mod pattern;
 mod progenitor_errors;
+mod response_body;
 mod retry;
 pub mod signing;
 

@@ -3,7 +3,7 @@
 //! progenitor writes each path parameter with `encode_path(&value.to_string())`: one `String`
 //! for the value's text and another for its encoding, per parameter and call, only to be copied
 //! into the URL. build.rs points the generated code here instead (see
-//! build_support/path_segments.rs), as `value.path_segment()`: [`Segment`] writes the same
+//! build_support/cheaper_calls.rs), as `value.path_segment()`: [`Segment`] writes the same
 //! characters, encoded the same way, straight into the URL being formatted.
 
 use std::fmt;

@@ -273,3 +273,58 @@ async fn a_body_at_the_limit_is_accepted_and_one_byte_more_is_not() {
     let below = builder(&server).max_response_bytes(4095).build().unwrap();
     assert_refused_for_size(&attach(&below).await.unwrap_err(), 4095);
 }
+
+/// A success written as a chunked body in small pieces, each flushed and sent apart, as a slow
+/// proxy can: the client reads them all, in order, and the limit counts them together.
+async fn trickling_server(body: Vec<u8>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let status = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                              transfer-encoding: chunked\r\nconnection: close\r\n\r\n";
+                socket.write_all(status.as_bytes()).await.unwrap();
+                for piece in body.chunks(7) {
+                    let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+                    chunk.extend_from_slice(piece);
+                    chunk.extend_from_slice(b"\r\n");
+                    if socket.write_all(&chunk).await.is_err() {
+                        return;
+                    }
+                    socket.flush().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    endpoint
+}
+
+#[tokio::test]
+async fn a_success_in_many_chunks_is_read_whole() {
+    let body = padded_success(300);
+    let endpoint = trickling_server(body.clone()).await;
+    let answer = attach(&client_for(&endpoint, Some(body.len())))
+        .await
+        .expect("a success in pieces is a success");
+    assert_eq!(
+        answer.request_id,
+        common::success_example()["requestId"].as_str().unwrap()
+    );
+    let e = attach(&client_for(&endpoint, Some(body.len() - 1)))
+        .await
+        .expect_err("the pieces together pass the limit");
+    assert_refused_for_size(&e, body.len() - 1);
+}
