@@ -13,7 +13,7 @@ use std::{
     cell::Cell,
 };
 
-use arms::{sdk_call, sdk_client, start_server, HandSigned, Plain};
+use arms::{call, Callers, HAND_SIGNED, PLAIN, SDK};
 
 /// The system allocator, counting the allocations (and reallocations) of each thread.
 struct Counting;
@@ -55,34 +55,26 @@ fn main() {
             .unwrap_or(1000)
     };
     // The server runs on its own thread: its allocations are not counted here.
-    let endpoint = start_server();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = sdk_client(&endpoint);
-    let plain = Plain::new(&endpoint);
-    let hand_signed = HandSigned::new(&endpoint);
+    let callers = Callers::start();
     let per_call = |arm: usize| {
-        rt.block_on(async {
-            let call = || async {
-                match arm {
-                    0 => sdk_call(&client).await,
-                    1 => plain.call().await,
-                    _ => hand_signed.call().await,
-                }
-            };
+        let Callers {
+            sdk,
+            plain,
+            hand_signed,
+            ..
+        } = &callers;
+        callers.rt.block_on(async {
             for _ in 0..100 {
-                call().await;
+                call(arm, sdk, plain, hand_signed).await;
             }
             let before = ALLOCATIONS.with(Cell::get);
             for _ in 0..calls {
-                call().await;
+                call(arm, sdk, plain, hand_signed).await;
             }
             (ALLOCATIONS.with(Cell::get) - before) as f64 / calls as f64
         })
     };
-    let [sdk, plain, hand] = [0, 1, 2].map(per_call);
+    let [sdk, plain, hand] = [SDK, PLAIN, HAND_SIGNED].map(per_call);
     println!(
         "allocations per call, calling thread ({calls} calls each): SDK {sdk:.1}, \
          reqwest {plain:.1}, reqwest signing by hand {hand:.1}"

@@ -16,7 +16,7 @@ mod arms;
 
 use std::{future::Future, time::Instant};
 
-use arms::{sdk_call, sdk_client, start_server, HandSigned, Plain};
+use arms::{call, Callers, ARMS, HAND_SIGNED, PLAIN, SDK};
 
 const IN_FLIGHT: usize = 64;
 
@@ -31,12 +31,6 @@ fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }
-
-/// The arms, in the order `rounds` numbers them.
-const ARMS: usize = 3;
-const SDK: usize = 0;
-const PLAIN: usize = 1;
-const HAND_SIGNED: usize = 2;
 
 /// Runs `rounds` rounds of `calls` calls of each arm, taking turns (a different arm first each
 /// round), after one untimed round of each; returns the µs per call of each arm, per round.
@@ -109,43 +103,37 @@ fn main() {
             env("CALLS_IN_FLIGHT", 6400),
         )
     };
-    let endpoint = start_server();
-    // The client on this one thread, the server on its own: the figures are each client's cost.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let client = sdk_client(&endpoint);
-    let plain = Plain::new(&endpoint);
-    let hand_signed = HandSigned::new(&endpoint);
+    // The clients on this one thread, the server on its own: the figures are each client's cost.
+    let Callers {
+        rt,
+        sdk,
+        plain,
+        hand_signed,
+    } = Callers::start();
 
     let sequential = rounds(&rt, round_count, calls, |arm, calls| {
-        let (client, plain, hand_signed) = (&client, &plain, &hand_signed);
+        let (sdk, plain, hand_signed) = (&sdk, &plain, &hand_signed);
         async move {
             for _ in 0..calls {
-                match arm {
-                    SDK => sdk_call(client).await,
-                    PLAIN => plain.call().await,
-                    _ => hand_signed.call().await,
-                }
+                call(arm, sdk, plain, hand_signed).await;
             }
         }
     });
     report("call/sequential", &sequential, false);
 
+    // Each task holds the callers by one shared pointer: the same cheap clone for every arm.
+    let callers = std::sync::Arc::new((sdk, plain, hand_signed));
     let in_flight = rounds(&rt, round_count, calls_in_flight, |arm, calls| {
-        let (client, plain, hand_signed) = (client.clone(), plain.clone(), hand_signed.clone());
+        let callers = callers.clone();
         async move {
             for _ in 0..calls / IN_FLIGHT {
                 let mut set = tokio::task::JoinSet::new();
                 for _ in 0..IN_FLIGHT {
-                    let (client, plain, hand_signed) =
-                        (client.clone(), plain.clone(), hand_signed.clone());
-                    match arm {
-                        SDK => set.spawn(async move { sdk_call(&client).await }),
-                        PLAIN => set.spawn(async move { plain.call().await }),
-                        _ => set.spawn(async move { hand_signed.call().await }),
-                    };
+                    let callers = callers.clone();
+                    set.spawn(async move {
+                        let (sdk, plain, hand_signed) = &*callers;
+                        call(arm, sdk, plain, hand_signed).await
+                    });
                 }
                 while let Some(done) = set.join_next().await {
                     done.unwrap();

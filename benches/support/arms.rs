@@ -217,3 +217,43 @@ pub async fn sdk_call(client: &Client) {
         .expect("the call succeeds");
     assert!(!response.into_inner().request_id.is_empty());
 }
+
+/// The three callers every paired bench compares, with the server they call and the one-thread
+/// runtime they run on (the server has a thread of its own: the figures are each client's).
+pub struct Callers {
+    pub rt: tokio::runtime::Runtime,
+    pub sdk: Client,
+    pub plain: Plain,
+    pub hand_signed: HandSigned,
+}
+
+/// The arms, as [`Callers::call`] numbers them.
+pub const ARMS: usize = 3;
+pub const SDK: usize = 0;
+pub const PLAIN: usize = 1;
+pub const HAND_SIGNED: usize = 2;
+
+impl Callers {
+    pub fn start() -> Callers {
+        let endpoint = start_server();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        Callers {
+            rt,
+            sdk: sdk_client(&endpoint),
+            plain: Plain::new(&endpoint),
+            hand_signed: HandSigned::new(&endpoint),
+        }
+    }
+}
+
+/// One call by arm `arm` ([`SDK`], [`PLAIN`] or [`HAND_SIGNED`]).
+pub async fn call(arm: usize, sdk: &Client, plain: &Plain, hand_signed: &HandSigned) {
+    match arm {
+        SDK => sdk_call(sdk).await,
+        PLAIN => plain.call().await,
+        _ => hand_signed.call().await,
+    }
+}
