@@ -17,17 +17,16 @@
 use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
 use quote::ToTokens;
 
-/// Rewrites both calls throughout the file; returns how many it rewrote.
-pub fn rewrite(file: &mut syn::File) -> Result<usize, String> {
-    let mut count = 0;
-    let tokens = rewrite_stream(file.to_token_stream(), &mut count);
+/// Rewrites both calls throughout the file.
+pub fn rewrite(file: &mut syn::File) -> Result<(), String> {
+    let tokens = rewrite_stream(file.to_token_stream());
     *file = syn::parse2(tokens).map_err(|e| {
         format!("build_support/cheaper_calls.rs made code that does not parse: {e}")
     })?;
-    Ok(count)
+    Ok(())
 }
 
-fn rewrite_stream(tokens: TokenStream, count: &mut usize) -> TokenStream {
+fn rewrite_stream(tokens: TokenStream) -> TokenStream {
     let mut out: Vec<TokenTree> = Vec::new();
     let mut trees = tokens.into_iter().peekable();
     while let Some(tree) = trees.next() {
@@ -42,7 +41,6 @@ fn rewrite_stream(tokens: TokenStream, count: &mut usize) -> TokenStream {
                 match value {
                     Some(value) => {
                         trees.next();
-                        *count += 1;
                         out.extend(quote::quote! {
                             { use crate::path_segment::PathSegment as _; (#value).path_segment() }
                         });
@@ -53,11 +51,10 @@ fn rewrite_stream(tokens: TokenStream, count: &mut usize) -> TokenStream {
             TokenTree::Ident(ident) if ident == "from_response" && follows_response_value(&out) => {
                 // `ResponseValue ::` is already out: replace it with the path of ours.
                 out.truncate(out.len() - 3);
-                *count += 1;
                 out.extend(quote::quote! { crate::response_body::from_response });
             }
             TokenTree::Group(group) => {
-                let mut new = Group::new(group.delimiter(), rewrite_stream(group.stream(), count));
+                let mut new = Group::new(group.delimiter(), rewrite_stream(group.stream()));
                 new.set_span(group.span());
                 out.push(TokenTree::Group(new));
             }

@@ -38,16 +38,17 @@ pub(crate) async fn read(
 
 /// What progenitor's `ResponseValue::from_response` does, with the same errors, but moving the
 /// headers rather than copying them. build.rs points the generated code here (see
-/// build_support/cheaper_calls.rs). The body was already read within its limit by the hooks.
+/// build_support/cheaper_calls.rs).
 pub(crate) async fn from_response<T: DeserializeOwned, E>(
     mut response: reqwest::Response,
 ) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
+    // No limit here: the hooks already read this body within the client's.
     let full = read(&mut response, usize::MAX)
         .await
         .map_err(progenitor_client::Error::ResponseBodyError)?
-        .unwrap_or_default();
+        .expect("no body is longer than usize::MAX bytes");
     let inner = serde_json::from_slice(&full)
         .map_err(|e| progenitor_client::Error::InvalidResponsePayload(full, e))?;
     Ok(ResponseValue::new(inner, status, headers))

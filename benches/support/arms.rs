@@ -227,7 +227,7 @@ pub struct Callers {
     pub hand_signed: HandSigned,
 }
 
-/// The arms, as [`Callers::call`] numbers them.
+/// The arms, as [`call`] numbers them.
 pub const ARMS: usize = 3;
 pub const SDK: usize = 0;
 pub const PLAIN: usize = 1;
