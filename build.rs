@@ -5,8 +5,12 @@
 
 #[path = "build_support/api_version.rs"]
 mod api_version;
-#[path = "build_support/cheaper_calls.rs"]
-mod cheaper_calls;
+#[path = "build_support/builders.rs"]
+mod builders;
+#[path = "build_support/documented_errors.rs"]
+mod documented_errors;
+#[path = "build_support/property_order.rs"]
+mod property_order;
 #[path = "build_support/validate.rs"]
 mod validate;
 
@@ -16,9 +20,7 @@ const SPEC: &str = "spec/vm.yaml";
 
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
-    println!("cargo:rerun-if-changed=build_support/validate.rs");
-    println!("cargo:rerun-if-changed=build_support/api_version.rs");
-    println!("cargo:rerun-if-changed=build_support/cheaper_calls.rs");
+    println!("cargo:rerun-if-changed=build_support");
     if let Err(line) = generate() {
         // One readable line instead of a generator panic or a wall of compile errors.
         eprintln!("error: {line}");
@@ -29,6 +31,7 @@ fn main() {
 fn generate() -> Result<(), String> {
     let text = fs::read_to_string(SPEC).map_err(|e| format!("{SPEC}: cannot read: {e}"))?;
     let spec = validate::parse_and_validate(SPEC, &text)?;
+    let errors = documented_errors::collect(&spec).map_err(|e| format!("{SPEC}: {e}"))?;
 
     let mut settings = progenitor::GenerationSettings::default();
     settings
@@ -36,7 +39,7 @@ fn generate() -> Result<(), String> {
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
         .with_inner_type(
-            "crate::client::SigningContext"
+            "crate::hooks::SigningContext"
                 .parse()
                 .expect("a type path"),
         );
@@ -48,14 +51,15 @@ fn generate() -> Result<(), String> {
         .map_err(|e| format!("{SPEC}: progenitor cannot generate a client: {e}"))?;
     let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("{SPEC}: generated code does not parse: {e}"))?;
-    keep_spec_property_order(&mut file, &spec);
+    property_order::keep_spec_order(&mut file, &spec);
     api_version::drop_api_version_header(&mut file, SPEC)?;
-    cheaper_calls::rewrite(&mut file).map_err(|e| format!("{SPEC}: {e}"))?;
+    builders::finish(&mut file, &spec, &errors).map_err(|e| format!("{SPEC}: {e}"))?;
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    // typify checks `pattern`s with `regress`; `crate::pattern::Pattern` has the same two
-    // methods, and matches simple patterns without a regex engine (see src/pattern.rs).
-    let code = prettyplease::unparse(&file).replace("::regress::Regex", "crate::pattern::Pattern");
-    write(&out_dir.join("vm.rs"), &code)?;
+    write(&out_dir.join("vm.rs"), &prettyplease::unparse(&file))?;
+    write(
+        &out_dir.join("documented_errors.rs"),
+        &documented_errors::rust_source(&errors),
+    )?;
 
     // Facts of the spec the hand-written layer needs: the default server and its base path.
     let server = spec
@@ -87,60 +91,4 @@ fn generate() -> Result<(), String> {
 
 fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
     fs::write(path, text).map_err(|e| format!("{}: cannot write: {e}", path.display()))
-}
-
-/// typify sorts struct fields by name, and serde writes fields in struct order; put them back
-/// in the spec's order, so a body goes on the wire as the API documents it (and as the
-/// official SDKs send it: `{"networkInterfaceId":…,"autoDelete":…}`).
-fn keep_spec_property_order(file: &mut syn::File, spec: &openapiv3::OpenAPI) {
-    use quote::ToTokens;
-    let Some(components) = &spec.components else {
-        return;
-    };
-    for item in &mut file.items {
-        let syn::Item::Mod(module) = item else {
-            continue;
-        };
-        if module.ident != "types" {
-            continue;
-        }
-        let Some((_, items)) = &mut module.content else {
-            continue;
-        };
-        for item in items {
-            let syn::Item::Struct(s) = item else { continue };
-            let Some(openapiv3::ReferenceOr::Item(schema)) =
-                components.schemas.get(&s.ident.to_string())
-            else {
-                continue;
-            };
-            let openapiv3::SchemaKind::Type(openapiv3::Type::Object(object)) = &schema.schema_kind
-            else {
-                continue;
-            };
-            let order: Vec<&String> = object.properties.keys().collect();
-            let syn::Fields::Named(fields) = &mut s.fields else {
-                continue;
-            };
-            let mut sorted: Vec<syn::Field> = fields.named.iter().cloned().collect();
-            // A field's JSON name: its `#[serde(rename = "…")]`, else its Rust name.
-            let json_name = |f: &syn::Field| {
-                f.attrs
-                    .iter()
-                    .find_map(|a| {
-                        let text = a.to_token_stream().to_string();
-                        let start = text.find("rename = \"")? + "rename = \"".len();
-                        let len = text[start..].find('"')?;
-                        Some(text[start..start + len].to_owned())
-                    })
-                    .or_else(|| f.ident.as_ref().map(|i| i.to_string()))
-                    .unwrap_or_default()
-            };
-            sorted.sort_by_key(|f| {
-                let name = json_name(f);
-                order.iter().position(|p| **p == name).unwrap_or(usize::MAX)
-            });
-            fields.named = sorted.into_iter().collect();
-        }
-    }
 }

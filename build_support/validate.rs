@@ -67,7 +67,7 @@ pub fn validate(spec: &OpenAPI) -> Result<(), String> {
                         ))
                     }
                     StatusCode::Range(range @ (4 | 5)) => {
-                        if error_schema_of(response) != Some(ERROR_SCHEMA) {
+                        if error_schema_of(spec, response) != Some(ERROR_SCHEMA) {
                             return Err(format!(
                                 "{here}: response `{range}XX` must have application/json schema {ERROR_SCHEMA}"
                             ));
@@ -125,13 +125,28 @@ pub fn validate(spec: &OpenAPI) -> Result<(), String> {
     Ok(())
 }
 
-fn error_schema_of(response: &ReferenceOr<openapiv3::Response>) -> Option<&str> {
-    let ReferenceOr::Item(response) = response else {
-        return None;
-    };
+fn error_schema_of<'a>(
+    spec: &'a OpenAPI,
+    response: &'a ReferenceOr<openapiv3::Response>,
+) -> Option<&'a str> {
+    let response = resolve_response(spec, response)?;
     match &response.content.get("application/json")?.schema {
         Some(ReferenceOr::Reference { reference }) => Some(reference.as_str()),
         _ => None,
+    }
+}
+
+/// A response, or the `#/components/responses/…` one it refers to.
+pub fn resolve_response<'a>(
+    spec: &'a OpenAPI,
+    response: &'a ReferenceOr<openapiv3::Response>,
+) -> Option<&'a openapiv3::Response> {
+    match response {
+        ReferenceOr::Item(response) => Some(response),
+        ReferenceOr::Reference { reference } => {
+            let name = reference.strip_prefix("#/components/responses/")?;
+            spec.components.as_ref()?.responses.get(name)?.as_item()
+        }
     }
 }
 

@@ -129,43 +129,36 @@ fn header_request_id(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The kind for a status, the body's `error.status` and `error.message`.
+/// A documented error of the spec (generated into `crate::error::DOCUMENTED` by build.rs).
+pub(crate) struct Documented {
+    pub(crate) kind: ErrorKind,
+    pub(crate) status: u16,
+    pub(crate) code: &'static str,
+    /// As the doc writes it: `xx` marks a variable part.
+    pub(crate) message: &'static str,
+    pub(crate) retryable: bool,
+}
+
+/// The kind for a status, the body's `error.status` and `error.message`: a documented error of
+/// the spec when one matches all three, else by code, else by status.
 pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorKind {
     use ErrorKind::*;
-    // The documented errors of attachNetworkInterface, by their messages.
+    if let Some(code) = code {
+        let documented = crate::error::DOCUMENTED
+            .iter()
+            .find(|d| d.status == status && d.code == code && message_matches(d.message, message));
+        if let Some(d) = documented {
+            return d.kind;
+        }
+    }
     match code {
-        Some("FAILED_PRECONDITION") => {
-            return if message.starts_with("Conflict with underlay task") {
-                TaskConflict
-            } else if message.starts_with("Invalid instance status") {
-                InvalidInstanceStatus
-            } else if message.contains("NetworkInterface limit exceeded") {
-                NetworkInterfaceLimitExceeded
-            } else if message.starts_with("NetworkInterface has been attached on other device") {
-                NetworkInterfaceInUse
-            } else if message.starts_with("No NetworkInterface permissions") {
-                NetworkInterfacePermissionDenied
-            } else if message.starts_with("ElasticIp ")
-                && message.contains("are not in the same az")
-            {
-                ElasticIpAzMismatch
-            } else {
-                FailedPrecondition
-            };
-        }
-        Some("NOT_FOUND")
-            if message.starts_with("Instance '") && message.ends_with("' not found.") =>
-        {
-            return InstanceNotFound
-        }
+        Some("FAILED_PRECONDITION") => return FailedPrecondition,
         Some("NOT_FOUND") => return NotFound,
         Some("ACCESS_ERROR" | "UNAUTHENTICATED") => return Unauthenticated,
         Some("PERMISSION_DENIED" | "FORBIDDEN") => return PermissionDenied,
         Some("RATE_LIMIT" | "HTTP_RATE_LIMIT_EXCEEDED" | "RESOURCE_EXHAUSTED") if status == 429 => {
             return Throttled
         }
-        Some("INTERNAL") if status >= 500 => return InternalServerError,
-        Some("UNKNOWN") if status >= 500 => return UnknownServerError,
         Some("UNAVAILABLE") => return ServiceUnavailable,
         _ => {}
     }
@@ -174,12 +167,59 @@ pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorK
         403 => PermissionDenied,
         404 => NotFound,
         429 => Throttled,
-        500 => InternalServerError,
-        501..=599 => ServiceUnavailable,
+        500..=599 => ServiceUnavailable,
         400..=499 => InvalidArgument,
         // An answer outside 2xx/4xx/5xx (a 3xx the client did not follow, a 1xx): not JD Cloud's.
         _ => MalformedResponse,
     }
+}
+
+/// Whether `message` is the documented `pattern`, in which a word `xx` stands for any text (the
+/// doc's `Instance 'xx' not found.`). Compared without regard to ASCII case or surrounding
+/// white space.
+pub(crate) fn message_matches(pattern: &str, message: &str) -> bool {
+    let message = message.trim().to_ascii_lowercase();
+    let pattern = pattern.trim().to_ascii_lowercase();
+    let parts: Vec<&str> = split_on_placeholders(&pattern)
+        .into_iter()
+        .map(str::trim)
+        .collect();
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if parts.len() == 1 {
+        return message == first;
+    }
+    if message.len() < first.len() + last.len()
+        || !message.starts_with(first)
+        || !message.ends_with(last)
+    {
+        return false;
+    }
+    let mut between = &message[first.len()..message.len() - last.len()];
+    for part in &parts[1..parts.len() - 1] {
+        match between.find(part) {
+            Some(at) => between = &between[at + part.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// The fixed parts of a pattern, between the words `xx`.
+fn split_on_placeholders(pattern: &str) -> Vec<&str> {
+    let bytes = pattern.as_bytes();
+    let word = |i: usize| i < bytes.len() && bytes[i].is_ascii_alphanumeric();
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while let Some(at) = pattern[i..].find("xx").map(|at| at + i) {
+        if (at == 0 || !word(at - 1)) && !word(at + 2) {
+            parts.push(&pattern[start..at]);
+            start = at + 2;
+        }
+        i = at + 2;
+    }
+    parts.push(&pattern[start..]);
+    parts
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -267,6 +307,32 @@ mod tests {
         assert_eq!(err(503, "").kind(), ErrorKind::ServiceUnavailable);
         assert_eq!(err(504, "oops").kind(), ErrorKind::ServiceUnavailable);
         assert_eq!(err(403, "").kind(), ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn documented_messages_match_with_their_variable_parts() {
+        assert!(message_matches("Instance 'xx' not found.", "Instance 'i-abc' not found."));
+        assert!(!message_matches("Instance 'xx' not found.", "Instance 'i-abc' not found. Or is it"));
+        assert!(!message_matches("Instance 'xx' not found.", "NetworkInterface 'p' not found."));
+        assert!(message_matches("Conflict with underlay task xx", "Conflict with underlay task t-1"));
+        assert!(message_matches("Conflict with underlay task xx", "conflict with underlay task"));
+        assert!(message_matches(
+            "ElasticIp 'xx' and instance are not in the same az",
+            "ElasticIp 'fip-1' and instance are not in the same az"
+        ));
+        assert!(message_matches("PageSize out of range", "PageSize out of range"));
+        assert!(!message_matches("PageSize out of range", "PageSize out of range!"));
+        // `xx` inside a word is text, not a placeholder.
+        assert!(!message_matches("0xxff", "0abff"));
+    }
+
+    #[test]
+    fn an_undocumented_message_falls_back_to_its_code_then_its_status() {
+        let kind = |s, c, m| kind_for(s, Some(c), m);
+        assert_eq!(kind(400, "FAILED_PRECONDITION", "something new"), ErrorKind::FailedPrecondition);
+        assert_eq!(kind(404, "NOT_FOUND", "NetworkInterface 'p' not found."), ErrorKind::NotFound);
+        assert_eq!(kind(500, "INTERNAL", "another text"), ErrorKind::ServiceUnavailable);
+        assert_eq!(kind_for(418, None, ""), ErrorKind::InvalidArgument);
     }
 
     #[test]

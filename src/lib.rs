@@ -3,16 +3,16 @@
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod checks;
 mod classify;
-mod client;
+mod client_builder;
 mod credentials;
 mod error;
 mod generated;
+mod hooks;
 mod meta;
-mod path_segment;
-mod pattern;
 mod progenitor_errors;
-mod response_body;
+mod query;
 mod retry;
 pub mod signing;
 
@@ -21,10 +21,10 @@ pub mod signing;
 pub mod emulator;
 
 pub use classify::{classify, REQUEST_ID_HEADER};
-pub use client::{
-    user_agent, ClientBuilder, SigningContext, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES,
-    DEFAULT_TIMEOUT,
+pub use client_builder::{
+    user_agent, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
+pub use hooks::SigningContext;
 pub use credentials::Credentials;
 pub use error::{Error, ErrorKind};
 pub use generated::{builder, types, Client, ResponseValue};
