@@ -38,11 +38,7 @@ fn generate() -> Result<(), String> {
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
         .with_hooks(progenitor::HooksMode::Expected)
-        .with_inner_type(
-            "crate::hooks::SigningContext"
-                .parse()
-                .expect("a type path"),
-        );
+        .with_inner_type("crate::hooks::SigningContext".parse().expect("a type path"));
     if env::var_os("CARGO_FEATURE_SCHEMARS").is_some() {
         settings.with_derive("schemars::JsonSchema");
     }
@@ -59,6 +55,25 @@ fn generate() -> Result<(), String> {
     write(
         &out_dir.join("documented_errors.rs"),
         &documented_errors::rust_source(&errors),
+    )?;
+
+    // For tests/schema_drift.rs: the generated type of every object schema, so that the
+    // comparison covers exactly the spec's schemas.
+    let objects: Vec<String> = spec
+        .components
+        .iter()
+        .flat_map(|c| &c.schemas)
+        .filter(|(_, s)| {
+            matches!(
+                s.as_item().map(|s| &s.schema_kind),
+                Some(openapiv3::SchemaKind::Type(openapiv3::Type::Object(_)))
+            )
+        })
+        .map(|(name, _)| format!("({name:?}, json(schemars::schema_for!(types::{name}))),\n"))
+        .collect();
+    write(
+        &out_dir.join("object_schemas.rs"),
+        &format!("vec![\n{}]\n", objects.concat()),
     )?;
 
     // Facts of the spec the hand-written layer needs: the default server and its base path.

@@ -119,7 +119,11 @@ pub fn finish(
                          rename one of them in the spec"
                     ));
                 }
-                setters.push(flat_setter(setter, field, &property_doc(spec, &body, field)));
+                setters.push(flat_setter(
+                    setter,
+                    field,
+                    &property_doc(spec, &body, field),
+                ));
             }
         }
 
@@ -203,8 +207,10 @@ fn resolve<'a>(spec: &'a OpenAPI, schema: &'a ReferenceOr<Schema>) -> Option<&'a
 fn range_of(schema: &Schema) -> Option<Range> {
     let (min, max) = match &schema.schema_kind {
         SchemaKind::Type(Type::Integer(i)) => (
-            i.minimum.map(|m| m as f64 + f64::from(u8::from(i.exclusive_minimum))),
-            i.maximum.map(|m| m as f64 - f64::from(u8::from(i.exclusive_maximum))),
+            i.minimum
+                .map(|m| m as f64 + f64::from(u8::from(i.exclusive_minimum))),
+            i.maximum
+                .map(|m| m as f64 - f64::from(u8::from(i.exclusive_maximum))),
         ),
         SchemaKind::Type(Type::Number(n)) => (n.minimum, n.maximum),
         _ => return None,
@@ -406,7 +412,10 @@ fn write_indexed_queries(function: &mut syn::ImplItemFn, indexed: &[&str]) -> Re
         done: Vec::new(),
     };
     rewrite.visit_block_mut(&mut function.block);
-    match indexed.iter().find(|name| !rewrite.done.iter().any(|d| d == *name)) {
+    match indexed
+        .iter()
+        .find(|name| !rewrite.done.iter().any(|d| d == *name))
+    {
         Some(missing) => Err(format!(
             "query parameter `{missing}` is `{INDEXED}`, but the generated code writes it in no \
              form build_support/builders.rs recognises"
@@ -501,7 +510,10 @@ fn add_doc(function: &mut syn::ImplItemFn, doc: &str) {
     function.attrs.push(parse_quote!(#[doc = #doc]));
 }
 
-fn client_method<'a>(file: &'a mut syn::File, name: &str) -> Result<&'a mut syn::ImplItemFn, String> {
+fn client_method<'a>(
+    file: &'a mut syn::File,
+    name: &str,
+) -> Result<&'a mut syn::ImplItemFn, String> {
     file.items
         .iter_mut()
         .filter_map(|item| match item {

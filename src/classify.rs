@@ -311,17 +311,38 @@ mod tests {
 
     #[test]
     fn documented_messages_match_with_their_variable_parts() {
-        assert!(message_matches("Instance 'xx' not found.", "Instance 'i-abc' not found."));
-        assert!(!message_matches("Instance 'xx' not found.", "Instance 'i-abc' not found. Or is it"));
-        assert!(!message_matches("Instance 'xx' not found.", "NetworkInterface 'p' not found."));
-        assert!(message_matches("Conflict with underlay task xx", "Conflict with underlay task t-1"));
-        assert!(message_matches("Conflict with underlay task xx", "conflict with underlay task"));
+        assert!(message_matches(
+            "Instance 'xx' not found.",
+            "Instance 'i-abc' not found."
+        ));
+        assert!(!message_matches(
+            "Instance 'xx' not found.",
+            "Instance 'i-abc' not found. Or is it"
+        ));
+        assert!(!message_matches(
+            "Instance 'xx' not found.",
+            "NetworkInterface 'p' not found."
+        ));
+        assert!(message_matches(
+            "Conflict with underlay task xx",
+            "Conflict with underlay task t-1"
+        ));
+        assert!(message_matches(
+            "Conflict with underlay task xx",
+            "conflict with underlay task"
+        ));
         assert!(message_matches(
             "ElasticIp 'xx' and instance are not in the same az",
             "ElasticIp 'fip-1' and instance are not in the same az"
         ));
-        assert!(message_matches("PageSize out of range", "PageSize out of range"));
-        assert!(!message_matches("PageSize out of range", "PageSize out of range!"));
+        assert!(message_matches(
+            "PageSize out of range",
+            "PageSize out of range"
+        ));
+        assert!(!message_matches(
+            "PageSize out of range",
+            "PageSize out of range!"
+        ));
         // `xx` inside a word is text, not a placeholder.
         assert!(!message_matches("0xxff", "0abff"));
     }
@@ -329,9 +350,18 @@ mod tests {
     #[test]
     fn an_undocumented_message_falls_back_to_its_code_then_its_status() {
         let kind = |s, c, m| kind_for(s, Some(c), m);
-        assert_eq!(kind(400, "FAILED_PRECONDITION", "something new"), ErrorKind::FailedPrecondition);
-        assert_eq!(kind(404, "NOT_FOUND", "NetworkInterface 'p' not found."), ErrorKind::NotFound);
-        assert_eq!(kind(500, "INTERNAL", "another text"), ErrorKind::ServiceUnavailable);
+        assert_eq!(
+            kind(400, "FAILED_PRECONDITION", "something new"),
+            ErrorKind::FailedPrecondition
+        );
+        assert_eq!(
+            kind(404, "NOT_FOUND", "NetworkInterface 'p' not found."),
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            kind(500, "INTERNAL", "another text"),
+            ErrorKind::ServiceUnavailable
+        );
         assert_eq!(kind_for(418, None, ""), ErrorKind::InvalidArgument);
     }
 

@@ -152,7 +152,8 @@ impl ClientBuilder {
                 "client: no credentials (call ClientBuilder::credentials, or use Client::from_env)",
             )
         })?;
-        let origin = normalise_endpoint(self.endpoint.as_deref().unwrap_or(meta::DEFAULT_ENDPOINT))?;
+        let origin =
+            normalise_endpoint(self.endpoint.as_deref().unwrap_or(meta::DEFAULT_ENDPOINT))?;
         let security_token = credentials.security_token().map(|token| {
             let mut value =
                 HeaderValue::from_str(&base64::engine::general_purpose::STANDARD.encode(token))

@@ -24,10 +24,10 @@ pub use classify::{classify, REQUEST_ID_HEADER};
 pub use client_builder::{
     user_agent, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
 };
-pub use hooks::SigningContext;
 pub use credentials::Credentials;
 pub use error::{Error, ErrorKind};
 pub use generated::{builder, types, Client, ResponseValue};
+pub use hooks::SigningContext;
 pub use meta::{API_VERSION, DEFAULT_ENDPOINT};
 pub use retry::RetryConfig;
 pub use signing::SigningAlgorithm;

@@ -129,7 +129,7 @@ async fn an_invalid_instance_status_is_sent_exactly_once() {
 async fn a_task_conflict_is_retried() {
     // Terraform users retry this by matching the message; the SDK does it for them.
     let server = MockServer::start().await;
-    attach_mock(documented("ConflictWithUnderlayTask"), 1, "one conflict")
+    attach_mock(documented("TaskConflict"), 1, "one conflict")
         .with_priority(1)
         .mount(&server)
         .await;
@@ -287,7 +287,18 @@ async fn a_refused_connection_is_a_retryable_transport_error() {
     let e = attach(&client).await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Transport, "{e}");
     assert!(e.is_retryable());
-    // The cause, not only reqwest's "error sending request".
-    assert!(e.to_string().to_lowercase().contains("refused"), "{e}");
+    // The cause is in the error's sources, once, and not repeated in its own line.
+    assert!(!e.to_string().to_lowercase().contains("refused"), "{e}");
+    let mut report = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        report.push_str(&format!("\n{cause}"));
+        source = cause.source();
+    }
+    assert_eq!(
+        report.to_lowercase().matches("refused").count(),
+        1,
+        "{report}"
+    );
     assert_eq!(e.http_status(), None);
 }

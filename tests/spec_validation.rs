@@ -154,8 +154,11 @@ fn an_error_range_with_another_schema_is_refused() {
 }
 
 #[test]
-fn the_spec_holds_the_nine_documented_errors_once_each() {
-    let errors = common::documented_errors();
+fn attach_holds_the_nine_documented_errors_of_its_doc_page_once_each() {
+    let errors: Vec<_> = common::documented_errors()
+        .into_iter()
+        .filter(|e| e.operation == "attachNetworkInterface")
+        .collect();
     assert_eq!(errors.len(), DOCUMENTED_ERRORS.len(), "{errors:#?}");
     for (http_status, status, message) in DOCUMENTED_ERRORS {
         let found: Vec<_> = errors.iter().filter(|e| e.message == message).collect();
@@ -177,22 +180,39 @@ fn the_spec_holds_the_nine_documented_errors_once_each() {
 
 #[test]
 fn each_error_example_sits_in_its_range_and_is_summarised_by_its_message() {
-    let spec: Value = serde_yaml::from_str(&spec_text()).unwrap();
-    let responses = &spec["paths"][OPERATION_PATH]["post"]["responses"];
-    for (range, first_digit) in [("4XX", 4), ("5XX", 5)] {
-        let examples = responses[range]["content"]["application/json"]["examples"]
-            .as_mapping()
-            .unwrap();
-        for (name, example) in examples {
-            let code = example["value"]["error"]["code"].as_u64().unwrap();
-            assert_eq!(code / 100, first_digit, "{name:?} under {range}");
-            // The summary is what docs and tools show for an example: the message verbatim.
-            assert_eq!(
-                example["summary"], example["value"]["error"]["message"],
-                "{name:?}"
-            );
+    let spec = serde_json::to_value(common::spec()).unwrap();
+    let errors = common::documented_errors();
+    assert!(!errors.is_empty());
+    for error in errors {
+        let here = format!("{} of {}", error.name, error.operation);
+        assert!(matches!(error.http_status / 100, 4 | 5), "{here}");
+        assert!(!error.request_id.is_empty(), "{here} has a requestId");
+        // The summary is what docs and tools show for an example: the message verbatim.
+        let summary = find_summary(&spec, &error.operation, &error.name);
+        assert_eq!(summary.as_deref(), Some(error.message.as_str()), "{here}");
+    }
+}
+
+/// The `summary` of the error example `name` of operation `id`, wherever the spec keeps it.
+fn find_summary(spec: &serde_json::Value, id: &str, name: &str) -> Option<String> {
+    for item in spec["paths"].as_object()?.values() {
+        for op in item.as_object()?.values() {
+            if op["operationId"] != id {
+                continue;
+            }
+            for range in ["4XX", "5XX"] {
+                let mut response = &op["responses"][range];
+                if let Some(r) = response["$ref"].as_str() {
+                    response = &spec["components"]["responses"][r.rsplit('/').next()?];
+                }
+                let example = &response["content"]["application/json"]["examples"][name];
+                if let Some(summary) = example["summary"].as_str() {
+                    return Some(summary.to_owned());
+                }
+            }
         }
     }
+    None
 }
 
 /// Every `description`, and every `summary` but those of examples (they quote the service's

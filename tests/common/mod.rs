@@ -46,35 +46,53 @@ pub fn spec() -> serde_yaml::Value {
 /// One documented error of the spec: its example name, HTTP status and JSON body.
 #[derive(Clone, Debug)]
 pub struct DocumentedError {
+    /// The operationId that documents it.
+    pub operation: String,
     pub name: String,
     pub http_status: u16,
     pub status: String,
     pub message: String,
     pub request_id: String,
+    /// The example's `x-retryable`.
+    pub retryable: bool,
     pub body: serde_json::Value,
 }
 
-/// Every named error example of every `4XX`/`5XX` response of `attachNetworkInterface`.
+/// Every named error example of every `4XX`/`5XX` response of every operation of the spec
+/// (responses given as `$ref` resolved), in the spec's order.
 pub fn documented_errors() -> Vec<DocumentedError> {
-    let spec = spec();
-    let op =
-        &spec["paths"]["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]["post"];
+    let spec = serde_json::to_value(spec()).expect("the spec is JSON-compatible");
     let mut out = Vec::new();
-    for range in ["4XX", "5XX"] {
-        let examples = op["responses"][range]["content"]["application/json"]["examples"]
-            .as_mapping()
-            .unwrap_or_else(|| panic!("{range} has examples"));
-        for (name, example) in examples {
-            let body: serde_json::Value =
-                serde_json::to_value(&example["value"]).expect("an example is JSON");
-            out.push(DocumentedError {
-                name: name.as_str().unwrap().to_owned(),
-                http_status: body["error"]["code"].as_u64().unwrap() as u16,
-                status: body["error"]["status"].as_str().unwrap().to_owned(),
-                message: body["error"]["message"].as_str().unwrap().to_owned(),
-                request_id: body["requestId"].as_str().unwrap().to_owned(),
-                body,
-            });
+    for (_, item) in spec["paths"].as_object().expect("paths") {
+        for (_, op) in item.as_object().expect("a path item") {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            for range in ["4XX", "5XX"] {
+                let mut response = &op["responses"][range];
+                if let Some(reference) = response["$ref"].as_str() {
+                    let name = reference.trim_start_matches("#/components/responses/");
+                    response = &spec["components"]["responses"][name];
+                }
+                let Some(examples) =
+                    response["content"]["application/json"]["examples"].as_object()
+                else {
+                    continue;
+                };
+                for (name, example) in examples {
+                    let body = example["value"].clone();
+                    out.push(DocumentedError {
+                        operation: id.to_owned(),
+                        name: name.clone(),
+                        http_status: body["error"]["code"].as_u64().unwrap() as u16,
+                        status: body["error"]["status"].as_str().unwrap().to_owned(),
+                        message: body["error"]["message"].as_str().unwrap().to_owned(),
+                        request_id: body["requestId"].as_str().unwrap().to_owned(),
+                        retryable: example["x-retryable"].as_bool().unwrap_or(false),
+                        body,
+                    });
+                }
+            }
         }
     }
     out
