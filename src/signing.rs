@@ -42,9 +42,10 @@
 //! # Ok::<(), jdcloud_vm::Error>(())
 //! ```
 
-use std::{borrow::Cow, fmt};
+use std::{borrow::Cow, fmt, fmt::Write as _};
 
 use hmac::{KeyInit, Mac};
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 use crate::{Credentials, Error};
@@ -165,6 +166,60 @@ pub fn sign(
     Ok(sign_with_key(&key, credentials.access_key(), date, request))
 }
 
+/// Signs with an already derived key; `date` is the request's `x-jdcloud-date`, whose day must
+/// be the key's.
+pub(crate) fn sign_with_key(
+    key: &SigningKey,
+    access_key: &str,
+    date: &str,
+    request: &SignableRequest<'_>,
+) -> String {
+    let (canonical, signed_headers) = canonical(key.algorithm, request);
+    let name = key.algorithm.name();
+    let string_to_sign = format!(
+        "{name}\n{date}\n{}\n{}",
+        key.scope,
+        hex(&Sha256::digest(canonical.as_bytes()))
+    );
+    let signature = hex(&hmac(&key.key, string_to_sign.as_bytes()));
+    format!(
+        "{name} Credential={access_key}/{}, SignedHeaders={signed_headers}, Signature={signature}",
+        key.scope
+    )
+}
+
+/// The canonical request, for tests and for debugging a signature mismatch.
+pub fn canonical_request(algorithm: SigningAlgorithm, request: &SignableRequest<'_>) -> String {
+    canonical(algorithm, request).0
+}
+
+/// The canonical request, and the signed header names (`a;b;c`) the `Authorization` repeats.
+/// The one implementation behind [`sign`] and [`canonical_request`], so what a mismatch is
+/// debugged with is exactly what was signed.
+fn canonical(algorithm: SigningAlgorithm, request: &SignableRequest<'_>) -> (String, String) {
+    let headers = canonical_headers(algorithm, request.headers);
+    let mut out = format!(
+        "{}\n{}\n{}\n",
+        request.method,
+        canonical_path(request.path),
+        canonical_query(request.query)
+    );
+    for (name, value) in &headers {
+        let _ = writeln!(out, "{name}:{value}");
+    }
+    let signed: Vec<&str> = headers.iter().map(|(name, _)| name.as_ref()).collect();
+    let signed = signed.join(";");
+    let payload_hash = match headers
+        .iter()
+        .find(|(name, _)| name == CONTENT_SHA256_HEADER)
+    {
+        Some((_, value)) => value.to_string(),
+        None => hex(&Sha256::digest(request.body)),
+    };
+    let _ = write!(out, "\n{signed}\n{payload_hash}");
+    (out, signed)
+}
+
 /// The `x-jdcloud-date` value of an instant: `YYYYMMDDTHHMMSSZ` in UTC (an instant past the
 /// year 9999, which the format cannot hold, as its last second).
 ///
@@ -176,64 +231,44 @@ pub fn sign(
 /// assert_eq!(format_date(t), "20261127T101500Z");
 /// ```
 pub fn format_date(time: std::time::SystemTime) -> String {
-    Date::of(time).as_str().to_owned()
-}
-
-/// An `x-jdcloud-date` value on the stack: every attempt is dated afresh, and this costs no
-/// allocation and no formatting machinery.
-#[derive(Clone, Copy)]
-pub(crate) struct Date([u8; 16]);
-
-impl Date {
-    pub(crate) fn of(time: std::time::SystemTime) -> Date {
-        let secs = time
-            .duration_since(std::time::SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-            // The format has four digits for the year: past 9999, the last second it can say.
-            .min(253_402_300_799);
-        let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
-        // Civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = (yoe + era * 400 + i64::from(month <= 2)) as u64;
-        let mut out = *b"00000000T000000Z";
-        let fields = [
-            (0, 4, year),
-            (4, 2, month as u64),
-            (6, 2, day as u64),
-            (9, 2, rem / 3600),
-            (11, 2, rem % 3600 / 60),
-            (13, 2, rem % 60),
-        ];
-        for (start, width, mut value) in fields {
-            for digit in out[start..start + width].iter_mut().rev() {
-                *digit = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        }
-        Date(out)
-    }
-
-    pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).expect("digits, `T` and `Z` are ASCII")
-    }
+    let secs = time
+        .duration_since(std::time::SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        .min(253_402_300_799);
+    let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Finds and checks the `x-jdcloud-date` header.
 pub(crate) fn request_date<'a>(headers: &[(&str, &'a str)]) -> Result<&'a str, Error> {
     let date = headers
         .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(DATE_HEADER))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case(DATE_HEADER))
         .map(|(_, value)| value.trim())
         .ok_or_else(|| Error::invalid_input("cannot sign: the x-jdcloud-date header is missing"))?;
-    if !is_valid_date(date) {
+    let b = date.as_bytes();
+    let valid = b.len() == 16
+        && b[8] == b'T'
+        && b[15] == b'Z'
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[9..15].iter().all(u8::is_ascii_digit);
+    if !valid {
         return Err(Error::invalid_input(format!(
             "cannot sign: x-jdcloud-date {date:?} is not of the form YYYYMMDDTHHMMSSZ"
         )));
@@ -241,25 +276,13 @@ pub(crate) fn request_date<'a>(headers: &[(&str, &'a str)]) -> Result<&'a str, E
     Ok(date)
 }
 
-fn is_valid_date(date: &str) -> bool {
-    let b = date.as_bytes();
-    b.len() == 16
-        && b[8] == b'T'
-        && b[15] == b'Z'
-        && b[..8].iter().all(u8::is_ascii_digit)
-        && b[9..15].iter().all(u8::is_ascii_digit)
-}
-
-/// A derived signing key: depends only on (algorithm, secret, day, region, service), so the
-/// client caches it and a call costs two SHA-256 and one HMAC.
-///
-/// It keeps the HMAC already keyed (its inner and outer pads hashed), not just the key bytes:
-/// each signature then starts from that state and saves two of its SHA-256 blocks.
+/// A derived signing key: it depends only on (algorithm, secret, day, region, service), so the
+/// client caches it.
 #[derive(Clone)]
 pub struct SigningKey {
     algorithm: SigningAlgorithm,
     scope: String,
-    mac: HmacSha256,
+    key: [u8; 32],
 }
 
 impl fmt::Debug for SigningKey {
@@ -281,37 +304,15 @@ impl SigningKey {
         region: &str,
         service: &str,
     ) -> Self {
-        let k_date = {
-            // The first key is ALG + secret; build it on the stack when it fits in one block (it
-            // always does for JD Cloud's 32-character secrets), so deriving allocates only the
-            // scope.
-            let prefix = algorithm.key_prefix().as_bytes();
-            let mut buf = [0u8; 64];
-            let len = prefix.len() + secret_key.len();
-            if len <= buf.len() {
-                buf[..prefix.len()].copy_from_slice(prefix);
-                buf[prefix.len()..len].copy_from_slice(secret_key.as_bytes());
-                hmac(&buf[..len], day.as_bytes())
-            } else {
-                hmac(&[prefix, secret_key.as_bytes()].concat(), day.as_bytes())
-            }
-        };
+        let first = format!("{}{secret_key}", algorithm.key_prefix());
+        let k_date = hmac(first.as_bytes(), day.as_bytes());
         let k_region = hmac(&k_date, region.as_bytes());
         let k_service = hmac(&k_region, service.as_bytes());
         let term = algorithm.terminator();
-        let key = hmac(&k_service, term.as_bytes());
-        let mac = HmacSha256::new_from_slice(&key).expect("HMAC takes keys of any length");
-        let mut scope = String::with_capacity(day.len() + region.len() + service.len() + 19);
-        for (i, part) in [day, region, service, term].into_iter().enumerate() {
-            if i > 0 {
-                scope.push('/');
-            }
-            scope.push_str(part);
-        }
         SigningKey {
             algorithm,
-            scope,
-            mac,
+            scope: format!("{day}/{region}/{service}/{term}"),
+            key: hmac(&k_service, term.as_bytes()),
         }
     }
 
@@ -333,194 +334,20 @@ impl SigningKey {
         region: &str,
         service: &str,
     ) -> bool {
-        // The scope is `day/region/service/term`: compare in place rather than splitting it.
-        let rest = [day, region, service]
-            .into_iter()
-            .try_fold(self.scope.as_str(), |rest, part| {
-                rest.strip_prefix(part)?.strip_prefix('/')
-            });
-        self.algorithm == algorithm && rest == Some(algorithm.terminator())
+        self.algorithm == algorithm
+            && self.scope == format!("{day}/{region}/{service}/{}", algorithm.terminator())
     }
 }
 
-/// Signs with an already derived key; `date` is the request's `x-jdcloud-date`, whose day must
-/// be the key's.
-pub(crate) fn sign_with_key(
-    key: &SigningKey,
-    access_key: &str,
-    date: &str,
-    request: &SignableRequest<'_>,
-) -> String {
-    let mut canonical = Vec::with_capacity(canonical_capacity(request));
-    let signed_headers = write_canonical_request(key.algorithm, request, &mut canonical);
-
-    let canonical_hash = sha256_hex(&canonical);
-
-    let name = key.algorithm.name();
-    const PUNCTUATION: usize =
-        " Credential=".len() + "/".len() + ", SignedHeaders=".len() + ", Signature=".len();
-    // Written as bytes and made a `String` once at the end: one UTF-8 check instead of one per
-    // piece that is not already a `str`.
-    let mut out = Vec::with_capacity(
-        name.len() + access_key.len() + key.scope.len() + signed_headers.len() + PUNCTUATION + 64,
-    );
-    for part in [
-        name.as_bytes(),
-        b" Credential=",
-        access_key.as_bytes(),
-        b"/",
-        key.scope.as_bytes(),
-        b", SignedHeaders=",
-        &canonical[signed_headers],
-    ] {
-        out.extend_from_slice(part);
-    }
-
-    // The canonical request is hashed and its signed names copied: its buffer now holds the
-    // string to sign, which saves an allocation; the keyed HMAC state saves hashing the pads.
-    let mut string_to_sign = canonical;
-    string_to_sign.clear();
-    for part in [
-        name.as_bytes(),
-        b"\n",
-        date.as_bytes(),
-        b"\n",
-        key.scope.as_bytes(),
-        b"\n",
-        &canonical_hash,
-    ] {
-        string_to_sign.extend_from_slice(part);
-    }
-    let signature = hex_digest(&mac(&key.mac, &string_to_sign));
-    out.extend_from_slice(b", Signature=");
-    out.extend_from_slice(&signature);
-    into_string(out)
-}
-
-/// The canonical request, for tests and for debugging a signature mismatch.
-pub fn canonical_request(algorithm: SigningAlgorithm, request: &SignableRequest<'_>) -> String {
-    let mut out = Vec::with_capacity(canonical_capacity(request));
-    write_canonical_request(algorithm, request, &mut out);
-    into_string(out)
-}
-
-/// Enough room for the canonical request of `request` unless its path or query is mostly
-/// percent-encoded, so that building it usually allocates once.
-fn canonical_capacity(request: &SignableRequest<'_>) -> usize {
-    let headers: usize = request
-        .headers
-        .iter()
-        .map(|(name, value)| 2 * name.len() + value.len() + 3)
-        .sum();
-    request.method.len() + request.path.len() + request.query.len() + headers + 32 + 64 + 8
-}
-
-/// Writes the canonical request into `out` and returns where in `out` the signed header names
-/// (`a;b;c`) are, which the `Authorization` header repeats.
-///
-/// The one implementation behind both [`sign`] and [`canonical_request`], so what a mismatch is
-/// debugged with is exactly what was signed. It writes bytes, not a `String`: what is signed is
-/// bytes, and the encoders then need no UTF-8 bookkeeping. Everything written is a `str` or
-/// ASCII, so the result is UTF-8.
-fn write_canonical_request(
-    algorithm: SigningAlgorithm,
-    request: &SignableRequest<'_>,
-    out: &mut Vec<u8>,
-) -> std::ops::Range<usize> {
-    out.extend_from_slice(request.method.as_bytes());
-    out.push(b'\n');
-    canonical_path_into(request.path, out);
-    out.push(b'\n');
-    canonical_query_into(request.query, out);
-    out.push(b'\n');
-    // The client's headers come lower-case, sorted, distinct and trimmed: then they are their
-    // own canonical form, and copying them into a sorted list would be wasted work.
-    let (signed, content_sha256) = if is_canonical(algorithm, request.headers) {
-        write_headers(request.headers, out)
-    } else {
-        write_sorted_headers(algorithm, request.headers, out)
-    };
-    out.push(b'\n');
-    match content_sha256 {
-        Some(value) => out.extend_from_slice(&value),
-        None => out.extend_from_slice(&sha256_hex(request.body)),
-    }
-    signed
-}
-
-/// Writes canonical headers (`name:value` lines, a blank line, `a;b;c`) and returns where the
-/// signed names are in `out`, and the value of a signed `x-jdcloud-content-sha256`.
-fn write_headers<N: AsRef<str>, V: AsRef<str>>(
-    headers: &[(N, V)],
-    out: &mut Vec<u8>,
-) -> (std::ops::Range<usize>, Option<Vec<u8>>) {
-    let mut content_sha256 = None;
-    for (name, value) in headers {
-        let (name, value) = (name.as_ref(), value.as_ref());
-        out.extend_from_slice(name.as_bytes());
-        out.push(b':');
-        out.extend_from_slice(value.as_bytes());
-        out.push(b'\n');
-        if name == CONTENT_SHA256_HEADER {
-            content_sha256 = Some(value.as_bytes().to_vec());
-        }
-    }
-    out.push(b'\n');
-    let start = out.len();
-    for (i, (name, _)) in headers.iter().enumerate() {
-        if i > 0 {
-            out.push(b';');
-        }
-        out.extend_from_slice(name.as_ref().as_bytes());
-    }
-    (start..out.len(), content_sha256)
-}
-
-/// Sorts and normalises headers, then writes them. Out of line: the client's headers never
-/// need it, and its sort would otherwise sit among the lines every signature runs through.
-#[inline(never)]
-fn write_sorted_headers(
-    algorithm: SigningAlgorithm,
-    headers: &[(&str, &str)],
-    out: &mut Vec<u8>,
-) -> (std::ops::Range<usize>, Option<Vec<u8>>) {
-    write_headers(&canonical_headers(algorithm, headers), out)
-}
-
-/// Whether `headers` are already canonical: names lower-case, trimmed and strictly ascending
-/// (so distinct), values as [`normalise_header_value`] would leave them.
-fn is_canonical(algorithm: SigningAlgorithm, headers: &[(&str, &str)]) -> bool {
-    let mut previous = "";
-    for &(name, value) in headers {
-        let ordered = previous < name || previous.is_empty();
-        if !ordered
-            || name.bytes().any(|b| b.is_ascii_uppercase())
-            || trim(name).len() != name.len()
-            || normalise_value(algorithm, value).len() != value.len()
-        {
-            return false;
-        }
-        previous = name;
-    }
-    true
-}
-
-/// Lower-cased, sorted, normalised headers; a repeated name's values joined by `,`.
-///
-/// Borrows what needs no change (the common case: the client's names are lower-case and its
-/// values need no trimming), so signing does not copy every header.
+/// Lower-cased, trimmed, normalised headers sorted by name; a repeated name's values joined
+/// by `,`.
 fn canonical_headers<'a>(
     algorithm: SigningAlgorithm,
     headers: &'a [(&'a str, &'a str)],
-) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
-    let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(headers.len());
+) -> Vec<(String, Cow<'a, str>)> {
+    let mut out: Vec<(String, Cow<'a, str>)> = Vec::with_capacity(headers.len());
     for &(name, value) in headers {
-        let name = trim(name);
-        let name = if name.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(name.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(name)
-        };
+        let name = name.trim().to_ascii_lowercase();
         let value = normalise_value(algorithm, value);
         match out.iter_mut().find(|(n, _)| *n == name) {
             Some((_, existing)) => {
@@ -531,7 +358,7 @@ fn canonical_headers<'a>(
             None => out.push((name, value)),
         }
     }
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
 
@@ -547,40 +374,27 @@ pub fn normalise_header_value(algorithm: SigningAlgorithm, value: &str) -> Strin
 }
 
 fn normalise_value(algorithm: SigningAlgorithm, value: &str) -> Cow<'_, str> {
-    let value = trim(value);
-    match algorithm {
-        SigningAlgorithm::Jdcloud2 if has_double_space(value.as_bytes()) => {
-            let mut out = String::with_capacity(value.len());
-            let mut previous_space = false;
-            for c in value.chars() {
-                if c == ' ' && previous_space {
-                    continue;
-                }
-                previous_space = c == ' ';
+    let value = value.trim();
+    if algorithm == SigningAlgorithm::Jdcloud2 && value.contains("  ") {
+        let mut out = String::with_capacity(value.len());
+        for c in value.chars() {
+            if !(c == ' ' && out.ends_with(' ')) {
                 out.push(c);
             }
-            Cow::Owned(out)
         }
-        _ => Cow::Borrowed(value),
+        return Cow::Owned(out);
     }
+    Cow::Borrowed(value)
 }
 
-/// `str::trim`, skipping its Unicode tables when both ends are plainly not white space (every
-/// header the client signs).
-fn trim(s: &str) -> &str {
-    let plain = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x80);
-    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
-        s
-    } else {
-        s.trim()
-    }
-}
-
-/// Whether `bytes` hold two spaces in a row; a `memchr` for any space first, as most values
-/// have none.
-fn has_double_space(bytes: &[u8]) -> bool {
-    bytes.contains(&b' ') && bytes.windows(2).any(|w| w == b"  ")
-}
+/// What the official SDKs leave unencoded: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+/// In a path, `/` too.
+const PATH: &AsciiSet = &UNRESERVED.remove(b'/');
 
 /// The canonical form of a path: decoded, runs of `/` collapsed, re-encoded, rooted (`v1`
 /// becomes `/v1`, empty becomes `/`).
@@ -595,107 +409,16 @@ fn has_double_space(bytes: &[u8]) -> bool {
 /// assert_eq!(canonical_path(""), "/");
 /// ```
 pub fn canonical_path(path: &str) -> String {
-    let mut out = Vec::with_capacity(path.len() + 16);
-    canonical_path_into(path, &mut out);
-    into_string(out)
-}
-
-fn canonical_path_into(path: &str, out: &mut Vec<u8>) {
-    // Always rooted, as the Python SDK signs it (`v1` as `/v1`, the empty path as `/`); a
-    // leading `/` of the path collapses into this one.
-    let start = out.len();
-    out.push(b'/');
-    // Decoding and encoding in one pass, without a decoded copy. That is exact while every
-    // escape decodes to ASCII: the decoded bytes are then UTF-8 as the input is. An escaped
-    // byte of 0x80 or more may be part of a sequence that is not UTF-8, signed as U+FFFD, so
-    // such a path takes the general way.
-    let bytes = path.as_bytes();
-    // The common case (the client's paths): nothing to decode, a byte is what it is. Encoded
-    // byte by byte into a buffer on the stack, in the same pass that looks for escapes, and
-    // appended once: the runs between `/`s are short, and a `memcpy` call for each, or two
-    // scans for `%` and `+` first, cost more than the bytes themselves.
-    let mut buf = [0u8; 256];
-    if bytes.len() * 3 <= buf.len() {
-        if let Some(n) = encode_plain_path(bytes, &mut buf) {
-            out.extend_from_slice(&buf[..n]);
-            return;
-        }
-    } else if !needs_decoding(bytes) {
-        for &b in bytes {
-            push_path_byte(b, out);
-        }
-        return;
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = match bytes[i] {
-            b'%' => match (hex_value(bytes.get(i + 1)), hex_value(bytes.get(i + 2))) {
-                (Some(hi), Some(lo)) if hi < 8 => {
-                    i += 2;
-                    hi << 4 | lo
-                }
-                (Some(_), Some(_)) => {
-                    out.truncate(start + 1);
-                    for &b in percent_decode(path).as_bytes() {
-                        push_path_byte(b, out);
-                    }
-                    return;
-                }
-                _ => b'%',
-            },
-            b'+' => b' ',
-            b => b,
-        };
-        push_path_byte(b, out);
-        i += 1;
-    }
-}
-
-/// Encodes a path that needs no decoding into `buf` (room for three bytes each) and returns
-/// the length written, or `None` at the first `%` or `+`: that path must be decoded first.
-/// Runs of `/` collapse, the root (already written) included.
-fn encode_plain_path(bytes: &[u8], buf: &mut [u8]) -> Option<usize> {
-    let mut n = 0;
-    let mut slash = true;
-    for &b in bytes {
-        if UNRESERVED[b as usize] {
-            buf[n] = b;
-            n += 1;
-            slash = false;
-            continue;
-        }
-        match b {
-            b'/' if slash => {}
-            b'/' => {
-                buf[n] = b'/';
-                n += 1;
-                slash = true;
-            }
-            b'%' | b'+' => return None,
-            _ => {
-                buf[n..n + 3].copy_from_slice(&percent(b));
-                n += 3;
-                slash = false;
-            }
+    let decoded = percent_decode(path);
+    // Rooted, as the Python SDK signs it; a leading `/` of the path collapses into this one.
+    let mut collapsed = String::with_capacity(decoded.len() + 1);
+    collapsed.push('/');
+    for c in decoded.chars() {
+        if !(c == '/' && collapsed.ends_with('/')) {
+            collapsed.push(c);
         }
     }
-    Some(n)
-}
-
-/// Appends one decoded byte of a path: `/` unless one was just written (runs collapse), an
-/// unreserved byte as it is, anything else percent-encoded.
-#[inline(always)]
-fn push_path_byte(b: u8, out: &mut Vec<u8>) {
-    if b == b'/' {
-        // Only a `/` written here or the root can end `out`: encoded bytes never end in `/`.
-        if out.last() != Some(&b'/') {
-            out.push(b'/');
-        }
-    } else if UNRESERVED[b as usize] {
-        out.push(b);
-    } else {
-        push_percent(b, out);
-    }
+    utf8_percent_encode(&collapsed, PATH).to_string()
 }
 
 /// The canonical form of a query string: each `key=value` decoded and re-encoded, parts with an
@@ -706,43 +429,16 @@ fn push_path_byte(b: u8, out: &mut Vec<u8>) {
 /// assert_eq!(canonical_query("b=2&a=x y&flag"), "a=x%20y&b=2");
 /// ```
 pub fn canonical_query(query: &str) -> String {
-    let mut out = Vec::with_capacity(query.len() + 16);
-    canonical_query_into(query, &mut out);
-    into_string(out)
-}
-
-fn canonical_query_into(query: &str, out: &mut Vec<u8>) {
-    if query.is_empty() {
-        return;
-    }
-    // Every pair is encoded once into one buffer; the sort moves ranges, not strings.
-    let mut buf = Vec::with_capacity(query.len() + 16);
-    let mut pairs: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)> = Vec::new();
-    for part in query.split('&') {
-        let Some((key, value)) = part.split_once('=') else {
-            continue;
-        };
-        let key_start = buf.len();
-        encode_into(percent_decode(key).as_bytes(), &mut buf);
-        let key_end = buf.len();
-        if key_start == key_end {
-            continue;
-        }
-        encode_into(percent_decode(value).as_bytes(), &mut buf);
-        pairs.push((key_start..key_end, key_end..buf.len()));
-    }
-    // By key, then value: byte order, which for this ASCII is the order of the SDKs' strings.
-    pairs.sort_unstable_by(|a, b| {
-        (&buf[a.0.clone()], &buf[a.1.clone()]).cmp(&(&buf[b.0.clone()], &buf[b.1.clone()]))
-    });
-    for (i, (key, value)) in pairs.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b'&');
-        }
-        out.extend_from_slice(&buf[key]);
-        out.push(b'=');
-        out.extend_from_slice(&buf[value]);
-    }
+    let encode = |s: &str| utf8_percent_encode(&percent_decode(s), UNRESERVED).to_string();
+    let mut pairs: Vec<(String, String)> = query
+        .split('&')
+        .filter_map(|part| part.split_once('='))
+        .map(|(key, value)| (encode(key), encode(value)))
+        .filter(|(key, _)| !key.is_empty())
+        .collect();
+    pairs.sort();
+    let pairs: Vec<String> = pairs.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
+    pairs.join("&")
 }
 
 /// Percent-decodes, `+` as a space; a `%` not followed by two hex digits stays as it is;
@@ -754,127 +450,25 @@ fn canonical_query_into(query: &str, out: &mut Vec<u8>) {
 /// assert_eq!(percent_decode("%FF%2"), "\u{FFFD}%2");
 /// ```
 pub fn percent_decode(input: &str) -> Cow<'_, str> {
-    let bytes = input.as_bytes();
-    if !needs_decoding(bytes) {
+    if !input.contains(['%', '+']) {
         return Cow::Borrowed(input);
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => match (hex_value(bytes.get(i + 1)), hex_value(bytes.get(i + 2))) {
-                (Some(hi), Some(lo)) => {
-                    out.push(hi << 4 | lo);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    Cow::Owned(into_string(out))
+    // `+` first: an encoded `%2B` must stay a `+`.
+    let spaced = input.replace('+', " ");
+    Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
 }
 
-/// Whether `bytes` hold a `%` or a `+`: two word-at-a-time `memchr` scans, several times
-/// faster on a path's length than one byte-by-byte pass testing both.
-fn needs_decoding(bytes: &[u8]) -> bool {
-    bytes.contains(&b'%') || bytes.contains(&b'+')
-}
-
-/// A `String` of bytes that are UTF-8, or with U+FFFD for what is not.
-fn into_string(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
-fn hex_value(b: Option<&u8>) -> Option<u8> {
-    match *b? {
-        c @ b'0'..=b'9' => Some(c - b'0'),
-        c @ b'a'..=b'f' => Some(c - b'a' + 10),
-        c @ b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// The bytes the official SDKs leave unencoded (RFC 3986's unreserved set), as a table: the
-/// encoder looks every byte up, and a table beats the chain of range checks.
-static UNRESERVED: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        table[i] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~');
-        i += 1;
-    }
-    table
-};
-
-/// Percent-encodes every byte but the unreserved ones, upper-case hex, copying runs of
-/// unreserved bytes at once.
-fn encode_into(input: &[u8], out: &mut Vec<u8>) {
-    let mut run_start = 0;
-    for (i, &b) in input.iter().enumerate() {
-        if UNRESERVED[b as usize] {
-            continue;
-        }
-        out.extend_from_slice(&input[run_start..i]);
-        push_percent(b, out);
-        run_start = i + 1;
-    }
-    out.extend_from_slice(&input[run_start..]);
-}
-
-/// Appends `%XX`, upper-case, as the official SDKs encode.
-fn push_percent(b: u8, out: &mut Vec<u8>) {
-    out.extend_from_slice(&percent(b));
-}
-
-/// `%XX`, upper-case.
-fn percent(b: u8) -> [u8; 3] {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    [b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]
-}
-
-/// HMAC-SHA256 under a fresh key: keyed, fed and finished in place (no copy of the state).
 fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes keys of any length");
     mac.update(data);
     mac.finalize().into_bytes().into()
 }
 
-/// The HMAC of `data` from an already keyed state (a cached key's), which is copied, not used up.
-#[inline(never)]
-fn mac(keyed: &HmacSha256, data: &[u8]) -> [u8; 32] {
-    let mut mac = keyed.clone();
-    mac.update(data);
-    mac.finalize().into_bytes().into()
-}
-
-/// SHA-256 as 64 lower-case hex digits. One out-of-line copy for the body and the canonical
-/// request alike: fewer instructions to fetch per signature.
-#[inline(never)]
-fn sha256_hex(data: &[u8]) -> [u8; 64] {
-    hex_digest(&Sha256::digest(data).into())
-}
-
-/// A SHA-256 digest or HMAC as 64 lower-case hex digits, on the stack: one lookup per byte in
-/// a table of the 256 two-digit pairs.
-fn hex_digest(digest: &[u8; 32]) -> [u8; 64] {
-    const PAIRS: [[u8; 2]; 256] = {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut table = [[0; 2]; 256];
-        let mut i = 0;
-        while i < 256 {
-            table[i] = [HEX[i >> 4], HEX[i & 15]];
-            i += 1;
-        }
-        table
-    };
-    let mut out = [0u8; 64];
-    for (pair, &b) in out.chunks_exact_mut(2).zip(digest) {
-        pair.copy_from_slice(&PAIRS[b as usize]);
+/// Lower-case hex.
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
     }
     out
 }
