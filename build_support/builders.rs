@@ -24,8 +24,7 @@ use syn::{parse_quote, visit_mut::VisitMut};
 
 use crate::documented_errors::{self, DocumentedErrors};
 
-/// The vendor extension that marks a query parameter for JD Cloud's indexed encoding.
-pub const INDEXED: &str = "x-jdcloud-indexed";
+use crate::validate::INDEXED;
 
 pub fn finish(
     file: &mut syn::File,

@@ -9,6 +9,10 @@ use openapiv3::{OpenAPI, Parameter, ReferenceOr, Schema, SchemaKind, StatusCode}
 /// The one component schema every error response must use: JD Cloud has a single error body.
 pub const ERROR_SCHEMA: &str = "#/components/schemas/ErrorResponse";
 
+/// The vendor extension that marks a query parameter for JD Cloud's indexed encoding
+/// (`filters.1.name=…`); build_support/builders.rs writes such parameters that way.
+pub const INDEXED: &str = "x-jdcloud-indexed";
+
 /// Parses and validates a spec; `Err` is one line: `FILE: RULE`.
 pub fn parse_and_validate(file: &str, text: &str) -> Result<OpenAPI, String> {
     // Read as plain YAML first, so a 3.1 document gets the version rule, not a parse error.
@@ -101,6 +105,30 @@ pub fn validate(spec: &OpenAPI) -> Result<(), String> {
                         ))
                     }
                 };
+                let data = param.parameter_data_ref();
+                let indexed = data.extensions.get(INDEXED) == Some(&serde_json::Value::Bool(true));
+                let name = &data.name;
+                let structured = matches!(
+                    schema_of(spec, data).map(|s| &s.schema_kind),
+                    Some(SchemaKind::Type(
+                        openapiv3::Type::Array(_) | openapiv3::Type::Object(_)
+                    ))
+                );
+                match param {
+                    Parameter::Query { .. } if structured && !indexed => {
+                        return Err(format!(
+                            "{here}: query parameter `{name}` is a list or an object: mark it \
+                             `{INDEXED}: true` (JD Cloud's `{name}.1.field=…` form)"
+                        ))
+                    }
+                    Parameter::Query { .. } => {}
+                    _ if indexed => {
+                        return Err(format!(
+                            "{here}: `{INDEXED}` is for query parameters only, not `{name}`"
+                        ))
+                    }
+                    _ => {}
+                }
                 if let Parameter::Path { parameter_data, .. } = param {
                     let name = &parameter_data.name;
                     if !parameter_data.required {
@@ -150,18 +178,21 @@ pub fn resolve_response<'a>(
     }
 }
 
-fn pattern_of<'a>(spec: &'a OpenAPI, data: &'a openapiv3::ParameterData) -> Option<&'a str> {
+fn schema_of<'a>(spec: &'a OpenAPI, data: &'a openapiv3::ParameterData) -> Option<&'a Schema> {
     let openapiv3::ParameterSchemaOrContent::Schema(schema) = &data.format else {
         return None;
     };
-    let schema: &Schema = match schema {
-        ReferenceOr::Item(s) => s,
+    match schema {
+        ReferenceOr::Item(s) => Some(s),
         ReferenceOr::Reference { reference } => {
             let name = reference.strip_prefix("#/components/schemas/")?;
-            spec.components.as_ref()?.schemas.get(name)?.as_item()?
+            spec.components.as_ref()?.schemas.get(name)?.as_item()
         }
-    };
-    match &schema.schema_kind {
+    }
+}
+
+fn pattern_of<'a>(spec: &'a OpenAPI, data: &'a openapiv3::ParameterData) -> Option<&'a str> {
+    match &schema_of(spec, data)?.schema_kind {
         SchemaKind::Type(openapiv3::Type::String(s)) => s.pattern.as_deref(),
         _ => None,
     }

@@ -314,3 +314,17 @@ fn no_description_line_is_indented_as_code() {
         }
     }
 }
+
+#[test]
+fn a_list_in_the_query_must_be_marked_for_the_indexed_form() {
+    let line = break_spec(|spec| {
+        let filters = &mut spec["paths"]["/regions/{regionId}/instances"]["get"]["parameters"][3];
+        assert_eq!(filters["name"], Value::from("filters"));
+        filters
+            .as_mapping_mut()
+            .unwrap()
+            .remove(Value::from("x-jdcloud-indexed"));
+    });
+    assert!(line.contains("`filters`"), "{line}");
+    assert!(line.contains("x-jdcloud-indexed"), "{line}");
+}
