@@ -211,7 +211,8 @@ pub async fn sdk_call(client: &Client) {
         .attach_network_interface()
         .region_id("cn-north-1")
         .instance_id("i-eumm1234d6")
-        .body_map(|b| b.network_interface_id("port-n2h7abcdse").auto_delete(false))
+        .network_interface_id("port-n2h7abcdse")
+        .auto_delete(false)
         .send()
         .await
         .expect("the call succeeds");
