@@ -112,11 +112,13 @@ mod handlers;
 mod headers;
 mod listener;
 mod nonce;
+mod query;
 mod reply;
 mod route;
 mod server;
 mod service;
 mod state;
+mod view;
 
 pub use server::{Emulator, EmulatorConfig};
 pub use state::EmulatorState;
