@@ -76,7 +76,7 @@ impl Stalls {
 /// A successful outcome.
 enum Answer {
     Done,
-    Instance(DescribeInstanceResult),
+    Instance(Box<DescribeInstanceResult>),
     Instances(DescribeInstancesResult),
 }
 
@@ -210,7 +210,7 @@ async fn serve(
         // A GET's body, if any, is signed but means nothing; so does describeInstance's query.
         Operation::DescribeInstance => service
             .describe_instance(region, route.instance_id(), Instant::now())
-            .map(Answer::Instance),
+            .map(|result| Answer::Instance(Box::new(result))),
         Operation::DescribeInstances => {
             let list = query::parse_list(query)?;
             Ok(Answer::Instances(service.describe_instances(
