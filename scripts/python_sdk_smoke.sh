@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The official JD Cloud Python SDK (pip package jdcloud-sdk) against the emulator binary:
-# builds jdcloud-vm-emulator, starts it on a free port of 127.0.0.1 with a small state, and
-# runs scripts/python_sdk_smoke.py, which attaches an interface and checks documented refusals.
+# builds jdcloud-vm-emulator, starts it on a free port of 127.0.0.1 with a small state (26
+# instances, for paging) and 300 ms tasks, and runs scripts/python_sdk_smoke.py, which attaches
+# and detaches an interface, describes the instances (filters, paging) and checks documented
+# refusals.
 # Exits non-zero on any failure; the emulator is stopped on exit whatever happens.
 #
 # Environment: PYTHON (default python3); EMULATOR_FEATURES, the cargo feature flags the binary is
@@ -28,25 +30,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat >"$work/state.json" <<'JSON'
-{
-  "credentials": [{"access_key": "AKPYTHONSMOKE", "secret_key": "SKPYTHONSMOKE"}],
-  "instances": [
-    {"id": "i-smoke-1", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-smoke",
-     "status": "running", "max_network_interfaces": 4, "busy": false},
-    {"id": "i-smoke-2", "region": "cn-north-1", "az": "cn-north-1a", "vpc": "vpc-smoke",
-     "status": "running", "max_network_interfaces": 4, "busy": false}
-  ],
-  "network_interfaces": [
-    {"id": "port-smoke-1", "region": "cn-north-1", "vpc": "vpc-smoke", "owner": "AKPYTHONSMOKE",
-     "elastic_ip_az": null, "attached_to": null, "primary": false},
-    {"id": "port-smoke-2", "region": "cn-north-1", "vpc": "vpc-smoke", "owner": "AKPYTHONSMOKE",
-     "elastic_ip_az": "*", "attached_to": null, "primary": false}
-  ]
-}
-JSON
+# i-smoke-1 (with its primary interface), i-smoke-2 in another AZ, 24 more for paging.
+"$PYTHON" - "$work/state.json" <<'PY'
+import json, sys
 
-"$emulator" --listen 127.0.0.1:0 --state "$work/state.json" >"$work/stdout" 2>"$work/stderr" &
+def instance(id, az="cn-north-1a"):
+    return {"id": id, "region": "cn-north-1", "az": az, "vpc": "vpc-smoke",
+            "status": "running", "max_network_interfaces": 4, "busy": False}
+
+def interface(id, **fields):
+    return dict({"id": id, "region": "cn-north-1", "vpc": "vpc-smoke", "owner": "AKPYTHONSMOKE",
+                 "elastic_ip_az": None, "attached_to": None, "primary": False}, **fields)
+
+state = {
+    "credentials": [{"access_key": "AKPYTHONSMOKE", "secret_key": "SKPYTHONSMOKE"}],
+    "instances": [instance("i-smoke-1"), instance("i-smoke-2", az="cn-north-1b")]
+                 + [instance("i-page-%02d" % n) for n in range(24)],
+    "network_interfaces": [
+        interface("port-smoke-p1", attached_to="i-smoke-1", primary=True),
+        interface("port-smoke-1"),
+        interface("port-smoke-2", elastic_ip_az="*"),
+    ],
+}
+with open(sys.argv[1], "w") as f:
+    json.dump(state, f, indent=1)
+PY
+
+"$emulator" --listen 127.0.0.1:0 --state "$work/state.json" --task-duration-ms 300 >"$work/stdout" 2>"$work/stderr" &
 emulator_pid=$!
 
 # It prints 'listening on http://127.0.0.1:PORT' once it accepts connections.

@@ -413,13 +413,13 @@ async fn unknown_routes_are_404_and_other_methods_405() {
         ("POST", "/v1", 404, "NOT_FOUND"),
         (
             "POST",
-            "/v1/regions/cn-north-1/instances/i-0",
+            "/v1/regions/cn-north-1/instances/i-0/interfaces",
             404,
             "NOT_FOUND",
         ),
         (
             "POST",
-            "/v1/regions/cn-north-1/instances/i-0:detachNetworkInterface",
+            "/v1/regions/cn-north-1/instances/i-0:rebootInstance",
             404,
             "NOT_FOUND",
         ),

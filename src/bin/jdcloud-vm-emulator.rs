@@ -1,35 +1,41 @@
-//! `jdcloud-vm-emulator`: the emulator of the VM service's `attachNetworkInterface` as a
-//! program, so that clients in any language (the official Python SDK, `curl`, …) can be
-//! tested against it.
+//! `jdcloud-vm-emulator`: the emulator of the VM service's network interface lifecycle
+//! (`attachNetworkInterface`, `detachNetworkInterface`, `describeInstance`,
+//! `describeInstances`) as a program, so that clients in any language (the official Python
+//! SDK, `curl`, …) can be tested against it.
 //!
 //! ```text
 //! jdcloud-vm-emulator --listen 127.0.0.1:8080 --state state.json
 //! ```
 //!
 //! It prints `listening on http://ADDR` on standard output once it accepts connections (so
-//! scripts can wait for that line), then one line per request on standard error, and stops
-//! on Ctrl-C or SIGTERM.
+//! scripts can wait for that line), then one line per request on standard error (the
+//! operation first), and stops on Ctrl-C or SIGTERM.
 
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
 use jdcloud_vm::emulator::{Emulator, EmulatorConfig, EmulatorState};
 
 const USAGE: &str = "\
-jdcloud-vm-emulator: a local emulator of JD Cloud's VM API attachNetworkInterface
+jdcloud-vm-emulator: a local emulator of JD Cloud's VM API: attachNetworkInterface,
+detachNetworkInterface, describeInstance and describeInstances
 
 USAGE:
     jdcloud-vm-emulator --state FILE [--listen ADDR] [--task-duration SECONDS] [--quiet]
 
 OPTIONS:
-    --state FILE              the state file: credentials, instances, network interfaces
-                              (JSON; see the jdcloud-vm crate's docs of EmulatorState)
-    --listen ADDR             address to listen on [default: 127.0.0.1:0, a free port]
-    --task-duration SECONDS   how long an instance stays busy after an attach [default: 2]
-    --quiet                   do not log requests
-    -h, --help                print this help
+    --state FILE                the state file: credentials, instances, network interfaces
+                                (JSON; see the jdcloud-vm crate's docs of EmulatorState)
+    --listen ADDR               address to listen on [default: 127.0.0.1:0, a free port]
+    --task-duration SECONDS     how long the task of an attach or a detach lasts: the
+                                instance refuses other attaches and detaches meanwhile, and
+                                the describes show the change when it ends [default: 2]
+    --task-duration-ms MILLIS   the same in milliseconds
+    --quiet                     do not log requests
+    -h, --help                  print this help
 
 Prints 'listening on http://ADDR' on standard output when ready, then one line per request
-on standard error. Stops on Ctrl-C or SIGTERM.
+on standard error: operation, method, path, status, error, request id, time. Stops on
+Ctrl-C or SIGTERM.
 ";
 
 #[derive(Debug)]
@@ -71,6 +77,13 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
                     .filter(|s: &f64| s.is_finite() && *s >= 0.0 && *s < 1e9)
                     .ok_or_else(|| format!("--task-duration {v:?} is not a number of seconds"))?;
                 config = config.task_duration(Duration::from_secs_f64(seconds));
+            }
+            "--task-duration-ms" => {
+                let v = value("--task-duration-ms")?;
+                let millis: u64 = v.parse().map_err(|_| {
+                    format!("--task-duration-ms {v:?} is not a whole number of milliseconds")
+                })?;
+                config = config.task_duration(Duration::from_millis(millis));
             }
             "--quiet" => config = config.log_requests(false),
             other => return Err(format!("unknown argument {other:?}")),
@@ -174,6 +187,10 @@ mod tests {
         assert_eq!(a.config.task_duration, Duration::from_millis(500));
         assert!(a.config.log_requests);
         assert!(parse(&["--help"]).unwrap().is_none());
+        let a = parse(&["--state=s", "--task-duration-ms=150"])
+            .unwrap()
+            .unwrap();
+        assert_eq!(a.config.task_duration, Duration::from_millis(150));
     }
 
     #[test]
@@ -189,5 +206,8 @@ mod tests {
         assert!(parse(&["--state", "s", "--task-duration", "-1"])
             .unwrap_err()
             .contains("seconds"));
+        assert!(parse(&["--state", "s", "--task-duration-ms", "0.5"])
+            .unwrap_err()
+            .contains("milliseconds"));
     }
 }

@@ -1,4 +1,5 @@
-//! The request body: read with a size limit, then the attach request parsed from it.
+//! The request body: read with a size limit, then the attach or detach request parsed from
+//! it.
 //!
 //! The signature covers the body's exact bytes, so it is read whole before anything else;
 //! the limit keeps a client from filling the emulator's memory.
@@ -57,32 +58,8 @@ pub(crate) struct AttachRequest {
 /// Parses `{"networkInterfaceId": "…", "autoDelete": bool|null}`; other fields (the official
 /// SDKs add `regionId` and `instanceId`) are ignored, as the real service does.
 pub(crate) fn parse_attach(body: &[u8]) -> Result<AttachRequest, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::invalid_argument(
-            "Request body is empty: expected a JSON object with networkInterfaceId",
-        ));
-    }
-    let value: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_argument(format!("Malformed JSON body: {e}")))?;
-    let Some(object) = value.as_object() else {
-        return Err(ApiError::invalid_argument(
-            "Malformed JSON body: expected a JSON object with networkInterfaceId",
-        ));
-    };
-    let network_interface_id = match object.get("networkInterfaceId") {
-        None | Some(serde_json::Value::Null) => {
-            return Err(ApiError::invalid_argument("networkInterfaceId is required"))
-        }
-        Some(serde_json::Value::String(id)) if id.is_empty() => {
-            return Err(ApiError::invalid_argument("networkInterfaceId is required"))
-        }
-        Some(serde_json::Value::String(id)) => id.clone(),
-        Some(_) => {
-            return Err(ApiError::invalid_argument(
-                "networkInterfaceId must be a string",
-            ))
-        }
-    };
+    let object = object(body)?;
+    let network_interface_id = network_interface_id(&object)?;
     let auto_delete = match object.get("autoDelete") {
         None | Some(serde_json::Value::Null) => false,
         Some(serde_json::Value::Bool(b)) => *b,
@@ -92,6 +69,45 @@ pub(crate) fn parse_attach(body: &[u8]) -> Result<AttachRequest, ApiError> {
         network_interface_id,
         auto_delete,
     })
+}
+
+/// Parses `{"networkInterfaceId": "…"}` into the interface id; other fields (the official
+/// SDKs add `regionId` and `instanceId`) are ignored.
+pub(crate) fn parse_detach(body: &[u8]) -> Result<String, ApiError> {
+    network_interface_id(&object(body)?)
+}
+
+fn object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid_argument(
+            "Request body is empty: expected a JSON object with networkInterfaceId",
+        ));
+    }
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid_argument(format!("Malformed JSON body: {e}")))?;
+    match value {
+        serde_json::Value::Object(object) => Ok(object),
+        _ => Err(ApiError::invalid_argument(
+            "Malformed JSON body: expected a JSON object with networkInterfaceId",
+        )),
+    }
+}
+
+fn network_interface_id(
+    object: &serde_json::Map<String, serde_json::Value>,
+) -> Result<String, ApiError> {
+    match object.get("networkInterfaceId") {
+        None | Some(serde_json::Value::Null) => {
+            Err(ApiError::invalid_argument("networkInterfaceId is required"))
+        }
+        Some(serde_json::Value::String(id)) if id.is_empty() => {
+            Err(ApiError::invalid_argument("networkInterfaceId is required"))
+        }
+        Some(serde_json::Value::String(id)) => Ok(id.clone()),
+        Some(_) => Err(ApiError::invalid_argument(
+            "networkInterfaceId must be a string",
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -136,6 +152,37 @@ mod tests {
             ),
         ] {
             let e = parse_attach(body).unwrap_err();
+            assert_eq!(e.status, "INVALID_ARGUMENT");
+            assert!(e.message.contains(needle), "{}", e.message);
+        }
+    }
+
+    #[test]
+    fn detach_bodies_need_only_the_interface() {
+        assert_eq!(
+            parse_detach(
+                br#"{"regionId": "cn-north-1", "instanceId": "i-1", "networkInterfaceId": "port-1"}"#
+            )
+            .unwrap(),
+            "port-1"
+        );
+        // An autoDelete, meaningless to a detach, is ignored like any other unknown field.
+        assert_eq!(
+            parse_detach(br#"{"networkInterfaceId": "p", "autoDelete": "yes"}"#).unwrap(),
+            "p"
+        );
+        for (body, needle) in [
+            (&b" "[..], "empty"),
+            (b"nope", "Malformed JSON"),
+            (b"\"port-1\"", "JSON object"),
+            (b"{}", "networkInterfaceId is required"),
+            (
+                br#"{"networkInterfaceId": ""}"#,
+                "networkInterfaceId is required",
+            ),
+            (br#"{"networkInterfaceId": ["p"]}"#, "must be a string"),
+        ] {
+            let e = parse_detach(body).unwrap_err();
             assert_eq!(e.status, "INVALID_ARGUMENT");
             assert!(e.message.contains(needle), "{}", e.message);
         }

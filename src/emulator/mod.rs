@@ -1,12 +1,22 @@
-//! A local emulator of the VM service's `attachNetworkInterface`, behind the `emulator` feature.
+//! A local emulator of the VM service's network interface lifecycle, behind the `emulator`
+//! feature: `attachNetworkInterface`, `detachNetworkInterface`, `describeInstance` and
+//! `describeInstances`.
 //!
 //! No JD Cloud SDK offers a stand-in for the service, so code that attaches interfaces could
 //! only be tested against a real account. [`Emulator`] is a real HTTP server on `127.0.0.1` that
-//! behaves like JD Cloud's gateway and VM service for this one operation: it checks signatures,
-//! dates and nonces like the gateway, and applies the documented preconditions, with the
-//! documented messages, to a small in-memory world described by an [`EmulatorState`]. Any
-//! client can use it: this crate's [`Client`](crate::Client), the official SDKs of other
-//! languages, or `curl`, through the `jdcloud-vm-emulator` binary.
+//! behaves like JD Cloud's gateway and VM service for these operations: it checks signatures,
+//! dates and nonces like the gateway, applies the documented preconditions, with the
+//! documented messages, to a small in-memory world described by an [`EmulatorState`], runs
+//! attaches and detaches as tasks that take a while, and describes the instances as JD Cloud
+//! does. Any client can use it: this crate's [`Client`](crate::Client), the official SDKs of
+//! other languages, or `curl`, through the `jdcloud-vm-emulator` binary.
+//!
+//! | operation | HTTP | answer |
+//! | --- | --- | --- |
+//! | `attachNetworkInterface` | `POST /v1/regions/{regionId}/instances/{instanceId}:attachNetworkInterface`, body `networkInterfaceId`, `autoDelete` | `{requestId}` |
+//! | `detachNetworkInterface` | `POST /v1/regions/{regionId}/instances/{instanceId}:detachNetworkInterface`, body `networkInterfaceId` | `{requestId}` |
+//! | `describeInstance` | `GET /v1/regions/{regionId}/instances/{instanceId}` | `{requestId, result: {instance}}` |
+//! | `describeInstances` | `GET /v1/regions/{regionId}/instances?pageNumber=…&pageSize=…&filters.N.…` | `{requestId, result: {instances, totalCount}}` |
 //!
 //! # Example
 //!
@@ -56,7 +66,8 @@
 //!    `x-jdcloud-security-token` header carrying it base64-encoded (and no such header for
 //!    other keys);
 //! 6. the signature, recomputed over exactly the headers that `SignedHeaders` names, with the
-//!    values received, the raw path, query and body (`sign result is not same [gw]`); a signed
+//!    values received, the raw path, query and body (`sign result is not same [gw]`), so a
+//!    `describeInstances` whose filters were changed on the way fails here; a signed
 //!    `x-jdcloud-content-sha256` must be the body's hash. Like the
 //!    real gateway, it accepts the official Python SDK, which signs only `content-type;host`
 //!    and sends the date and nonce unsigned;
@@ -66,15 +77,19 @@
 //! each come at most once (`duplicate header NAME[gw]`): with two, which one counts would be
 //! a guess.
 //!
-//! The headers' size limit (16 KiB in all, `431`), routing (`404`, `405`) and the body size
-//! limit (64 KiB, `413`) come before the gateway, so a wrong endpoint or path shows up as such
-//! rather than as a signature error.
+//! The headers' size limit (16 KiB in all, `431`), the URL's (8 KiB of path and query, `414`,
+//! the real gateway's limit), routing (`404` for an unknown path; `405` with `Allow` for
+//! another method on a known one: `POST` for attach and detach, `GET` for the describes) and
+//! the body size limit (64 KiB, `413`) come before the gateway, so a wrong endpoint or path
+//! shows up as such rather than as a signature error.
 //!
 //! A client must start a request within 30 s of connecting or of its last answer, and send
 //! it whole within 30 s of its first byte; otherwise its connection is closed, so that a
 //! stalled or trickling client holds nothing for long, [`Emulator::shutdown`] included.
 //!
 //! # What the service checks
+//!
+//! ## attachNetworkInterface
 //!
 //! After the body is parsed (`400 INVALID_ARGUMENT` when it is not JSON or lacks
 //! `networkInterfaceId`; unknown fields such as the official SDKs' `regionId`, `instanceId`
@@ -89,19 +104,142 @@
 //! | the instance is `running` or `stopped` | 400 | `FAILED_PRECONDITION` | `Invalid instance status STATUS` |
 //! | the instance has no task in progress | 400 | `FAILED_PRECONDITION` | `Conflict with underlay task TASKID` |
 //! | the interface is not a primary one | 400 | `FAILED_PRECONDITION` | `NetworkInterface 'ID' is a primary network interface and cannot be attached` |
-//! | the interface is attached nowhere | 400 | `FAILED_PRECONDITION` | `NetworkInterface has been attached on other device` |
+//! | the interface is attached nowhere, and no task in progress is detaching it | 400 | `FAILED_PRECONDITION` | `NetworkInterface has been attached on other device` |
 //! | same VPC | 400 | `FAILED_PRECONDITION` | `NetworkInterface 'ID' and instance are not in the same vpc` |
 //! | the elastic IP is in the instance's AZ, or `"*"` | 400 | `FAILED_PRECONDITION` | `ElasticIp 'EIP' and instance are not in the same az` |
 //! | fewer interfaces attached than `max_network_interfaces` | 400 | `FAILED_PRECONDITION` | `Flavor constraints. NetworkInterface limit exceeded` |
 //!
 //! `max_network_interfaces` is the flavor's limit on all of an instance's interfaces: every
 //! interface of the state whose `attached_to` is the instance counts, a primary one included
-//! when it is listed there.
+//! when it is listed there. An interface attached to the same instance already gets `has been
+//! attached on other device` too (JD Cloud does not document that case).
 //!
-//! A successful attach changes the state under one lock (so of many concurrent attaches of one
-//! interface exactly one wins) and starts a task on the instance lasting
-//! [`EmulatorConfig::task_duration`], during which further attaches to that instance get
-//! `Conflict with underlay task`, as on the real service.
+//! ## detachNetworkInterface
+//!
+//! After the body is parsed (as for attach: `networkInterfaceId` required, other fields
+//! ignored), in this order:
+//!
+//! | check | HTTP | status | message |
+//! | --- | --- | --- | --- |
+//! | the instance exists in the path's region | 404 | `NOT_FOUND` | `Instance 'ID' not found.` |
+//! | the interface exists in the path's region | 404 | `NOT_FOUND` | `NetworkInterface 'ID' not found.` |
+//! | the interface's `owner` is the caller's access key | 400 | `FAILED_PRECONDITION` | `No NetworkInterface permissions.` |
+//! | the instance is `running` or `stopped` | 400 | `FAILED_PRECONDITION` | `Invalid instance status STATUS` |
+//! | the instance has no task in progress | 400 | `FAILED_PRECONDITION` | `Conflict with underlay task TASKID` |
+//! | the interface is not the instance's primary one | 400 | `FAILED_PRECONDITION` | `Can't detach primaryNetworkInterface` |
+//! | the interface is attached to the instance | 400 | `FAILED_PRECONDITION` | `NetworkInterface 'NIC' is not attached to instance 'ID'` |
+//!
+//! The last message is the emulator's own (JD Cloud documents none for that case). A detach
+//! clears the interface's `auto_delete`.
+//!
+//! ## describeInstance
+//!
+//! `404 NOT_FOUND` `Instance 'ID' not found.` for an instance that is not in the path's
+//! region; otherwise the instance. A query, which the operation does not take, is ignored
+//! (it is signed like any other). Every valid access key sees every instance.
+//!
+//! ## describeInstances
+//!
+//! The path's region's instances, in the state file's order, those matching every filter,
+//! then one page of them; `totalCount` is how many matched, whatever the page.
+//!
+//! - `pageNumber`: from 1, default 1 (`0` or less: `400 OUT_OF_RANGE` `PageNumber out of
+//!   range`); a page past the last is empty.
+//! - `pageSize`: 10 to 100, default 20; outside: `400 OUT_OF_RANGE` `PageSize out of range`.
+//!   Not an integer (either of them): `400 INVALID_ARGUMENT` `pageSize must be an integer, not
+//!   'VALUE'`.
+//! - `filters`, in JD Cloud's indexed form: `filters.N.name`, `filters.N.operator` (optional),
+//!   `filters.N.values.M`, with `N` and `M` numbers from 1 (so `filters.10.*` is the tenth
+//!   filter, whatever the order of the query). Names and values are percent-decoded, `+` as a
+//!   space, bytes that are not UTF-8 as U+FFFD. The values of one filter are OR-ed, filters
+//!   AND-ed. Filters see what the describe answers show, so a change shows in them when its
+//!   task ends.
+//!
+//! | filter name | matches |
+//! | --- | --- |
+//! | `instanceId` | the instance's id |
+//! | `status` | its status |
+//! | `az` | its availability zone |
+//! | `vpcId` | its VPC |
+//! | `networkInterfaceId` | the id of its primary or of one of its secondary interfaces |
+//! | `subnetId` | its subnet |
+//! | `instanceType` | its instance type |
+//! | `name` | its name, by substring (JD Cloud's `模糊匹配`) |
+//! | `privateIpAddress` | the primary IP of one of its interfaces, by substring |
+//!
+//! Operators: `eq` (the default) and `in` compare exactly (by substring for `name` and
+//! `privateIpAddress`), `like` by substring. Where JD Cloud might ignore something, the
+//! emulator refuses it with `400 INVALID_ARGUMENT` naming it, so that a misspelt filter cannot
+//! silently match every instance: another filter name (`Unsupported filter name 'X' in
+//! filters.N: the emulator supports …`; JD Cloud knows more, e.g. `imageId`, which the state
+//! has nothing for), another operator, a filter without `name` or without values, any other
+//! query parameter (`tags.*` included: instances have no tags here), a parameter given twice.
+//!
+//! # Instances as the describes show them
+//!
+//! As JD Cloud's `Instance`, keys without a value omitted (no `secondaryNetworkInterfaces`
+//! key for an instance without secondary interfaces, no `primaryNetworkInterface` for one
+//! whose state lists no primary interface, no `elasticIpId` without an elastic IP):
+//!
+//! ```json
+//! {"instanceId": "i-1", "instanceName": "i-1", "instanceType": "g.n2.medium", "status": "running",
+//!  "az": "cn-north-1a", "vpcId": "vpc-1", "subnetId": "subnet-1", "privateIpAddress": "10.…",
+//!  "primaryNetworkInterface": {"deviceIndex": 1, "autoDelete": true, "networkInterface": {
+//!      "networkInterfaceId": "port-p", "macAddress": "fa:16:3e:…", "vpcId": "vpc-1",
+//!      "subnetId": "subnet-1", "primaryIp": {"privateIpAddress": "10.…"}}},
+//!  "secondaryNetworkInterfaces": [{"deviceIndex": 2, "autoDelete": false, "networkInterface": {…}}]}
+//! ```
+//!
+//! - `primaryNetworkInterface` is the interface marked `primary` attached to the instance
+//!   (`autoDelete` always true: it goes with the instance); `secondaryNetworkInterfaces` are
+//!   the others attached to it, in attach order (those the state file lists as attached
+//!   first, in its order), numbered from `deviceIndex` 2.
+//! - An interface shows `securityGroups` when its state has some, and `elasticIpId`,
+//!   `elasticIpAddress` in its `primaryIp` when it has an elastic IP; the instance's own
+//!   `elasticIpId`, `elasticIpAddress` are its primary interface's.
+//! - The instance's `subnetId` and `privateIpAddress` are its state's, else its primary
+//!   interface's, else derived; names, types, MACs, subnets and IPs missing from the state are
+//!   derived from the ids (see [`EmulatorState`]), the same from run to run.
+//!
+//! # Tasks
+//!
+//! A successful attach or detach starts a task on the instance lasting
+//! [`EmulatorConfig::task_duration`] (2 s by default), as JD Cloud applies both as a task:
+//!
+//! - During it, other attaches and detaches of that instance get `Conflict with underlay task
+//!   TASKID`; an instance that is `busy` in the state file has a task that never ends, with
+//!   the id `task-` followed by the instance id without its `i-` prefix.
+//! - The change is committed at once, under the one lock that every operation takes (so of
+//!   many concurrent attaches of one interface exactly one wins, and each operation happens
+//!   exactly once): [`Emulator::attached_to`] and [`Emulator::snapshot`] show the committed
+//!   state, and the checks see it. An interface whose attach is pending is taken (`has been
+//!   attached on other device` for another instance); one whose detach is pending is not free
+//!   until the task ends (the same message).
+//! - `describeInstance` and `describeInstances`, their filters included, show the interface as
+//!   it was until the task ends, and the change from then on.
+//!
+//! A task duration of zero makes changes visible at once.
+//!
+//! # Losing answers on purpose
+//!
+//! [`Emulator::stall_next_replies`]`(operation, count, delay)` makes the emulator apply the
+//! next `count` requests of an operation as usual, then hold each answer for `delay` before
+//! sending it: past a client's timeout, it is an answer lost after the change was made, for
+//! tests that a client reports no false failure then (a retried attach gets `NetworkInterface
+//! has been attached on other device`, a poll of `describeInstance` sees the interface after
+//! the task). Held answers are sent at once when the emulator shuts down.
+//!
+//! # Logs
+//!
+//! With [`EmulatorConfig::log_requests`] (the binary's default), one line per request on
+//! standard error, naming the operation (`-` when no route matched):
+//!
+//! ```text
+//! attachNetworkInterface POST /v1/regions/cn-north-1/instances/i-1:attachNetworkInterface 200 request_id=… 0.4ms
+//! ```
+//!
+//! and, always, a `tracing` event at debug level on the target `jdcloud_vm::emulator` with
+//! the fields `operation`, `method`, `path`, `status`, `request_id` and `held_ms`.
 //!
 //! Every answer carries a `requestId` in its body and the `x-jdcloud-request-id` header.
 
@@ -112,11 +250,13 @@ mod handlers;
 mod headers;
 mod listener;
 mod nonce;
+mod query;
 mod reply;
 mod route;
 mod server;
 mod service;
 mod state;
+mod view;
 
 pub use server::{Emulator, EmulatorConfig};
 pub use state::EmulatorState;

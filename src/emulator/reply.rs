@@ -1,6 +1,7 @@
-//! Answers in JD Cloud's format: `{"requestId": …}` on success,
-//! `{"requestId": …, "error": {"code": HTTP, "status": …, "message": …}}` otherwise, and the
-//! request id in the `x-jdcloud-request-id` header of every answer.
+//! Answers in JD Cloud's format: `{"requestId": …}` on success (`{"requestId": …, "result":
+//! …}` for an operation with a result), `{"requestId": …, "error": {"code": HTTP, "status": …,
+//! "message": …}}` otherwise, and the request id in the `x-jdcloud-request-id` header of every
+//! answer.
 
 use std::time::Duration;
 
@@ -67,11 +68,13 @@ pub(crate) fn new_request_id() -> String {
 
 /// The body of an answer; a struct rather than `json!` so that fields keep the gateway's order.
 #[derive(Serialize)]
-struct Body<'a> {
+struct Body<'a, R: Serialize = ()> {
     #[serde(rename = "requestId")]
     request_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorBody<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a R>,
 }
 
 #[derive(Serialize)]
@@ -86,9 +89,23 @@ pub(crate) fn success(request_id: &str) -> Response {
     json(
         StatusCode::OK,
         request_id,
+        Body::<()> {
+            request_id,
+            error: None,
+            result: None,
+        },
+    )
+}
+
+/// The success answer of an operation with a result.
+pub(crate) fn success_with<R: Serialize>(request_id: &str, result: &R) -> Response {
+    json(
+        StatusCode::OK,
+        request_id,
         Body {
             request_id,
             error: None,
+            result: Some(result),
         },
     )
 }
@@ -98,13 +115,14 @@ pub(crate) fn failure(request_id: &str, error: &ApiError) -> Response {
     let mut response = json(
         error.http,
         request_id,
-        Body {
+        Body::<()> {
             request_id,
             error: Some(ErrorBody {
                 code: error.http.as_u16(),
                 status: error.status,
                 message: &error.message,
             }),
+            result: None,
         },
     );
     if let Some(wait) = error.retry_after {
@@ -121,7 +139,7 @@ pub(crate) fn failure(request_id: &str, error: &ApiError) -> Response {
     response
 }
 
-fn json(status: StatusCode, request_id: &str, body: Body<'_>) -> Response {
+fn json<R: Serialize>(status: StatusCode, request_id: &str, body: Body<'_, R>) -> Response {
     let mut response = (status, axum::Json(body)).into_response();
     // The id is made of letters and digits only, so it is always a valid header value.
     if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -150,18 +168,35 @@ mod tests {
         let response = failure("abc", &error);
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(response.headers()[REQUEST_ID_HEADER], "abc");
-        let body = serde_json::to_string(&Body {
+        let body = serde_json::to_string(&Body::<()> {
             request_id: "abc",
             error: Some(ErrorBody {
                 code: 401,
                 status: error.status,
                 message: &error.message,
             }),
+            result: None,
         })
         .unwrap();
         assert_eq!(
             body,
             r#"{"requestId":"abc","error":{"code":401,"status":"ACCESS_ERROR","message":"lack of header authorization[gw]"}}"#
         );
+    }
+
+    #[test]
+    fn results_follow_the_request_id() {
+        #[derive(Serialize)]
+        struct R {
+            n: u8,
+        }
+        let body = serde_json::to_string(&Body {
+            request_id: "abc",
+            error: None,
+            result: Some(&R { n: 1 }),
+        })
+        .unwrap();
+        assert_eq!(body, r#"{"requestId":"abc","result":{"n":1}}"#);
+        assert_eq!(success_with("abc", &R { n: 1 }).status(), StatusCode::OK);
     }
 }

@@ -12,8 +12,9 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use super::{
     gateway::Gateway,
-    handlers::{handle, App},
+    handlers::{handle, App, Stalls},
     listener::TimedListener,
+    route::Operation,
     service::Service,
     state::EmulatorState,
 };
@@ -35,8 +36,10 @@ use crate::{Error, ErrorKind};
 pub struct EmulatorConfig {
     /// Where to listen. Default `127.0.0.1:0`: the loopback interface, a free port.
     pub listen: SocketAddr,
-    /// How long the task started by a successful attach keeps the instance busy, refusing
-    /// other attaches with `Conflict with underlay task`. Default 2 s.
+    /// How long the task started by a successful attach or detach keeps the instance busy,
+    /// refusing other attaches and detaches of it with `Conflict with underlay task`; the
+    /// change shows in `describeInstance` and `describeInstances` when the task ends. Default
+    /// 2 s.
     pub task_duration: Duration,
     /// How far a request's `x-jdcloud-date` may be from the emulator's clock. Default 15
     /// minutes, as on the real gateway.
@@ -44,8 +47,9 @@ pub struct EmulatorConfig {
     /// How many nonces are remembered at most to refuse replays; when that many unexpired
     /// ones are held, new requests get `429`. Default 100 000.
     pub nonce_capacity: usize,
-    /// Whether to write one line per request to standard error (method, path, status, error,
-    /// request id, elapsed time; never headers). Default false; the binary turns it on.
+    /// Whether to write one line per request to standard error (operation, method, path,
+    /// status, error, request id, elapsed time; never headers). Default false; the binary
+    /// turns it on.
     pub log_requests: bool,
     /// How long a client may take to start a request (after connecting or after its last
     /// answer) and then to send it whole, before its connection is closed.
@@ -167,6 +171,8 @@ impl Emulator {
             ),
             service: Service::new(state, config.task_duration),
             log_requests: config.log_requests,
+            stalls: Stalls::default(),
+            stopping: tokio::sync::watch::Sender::new(false),
         });
         let router = axum::Router::new().fallback(handle).with_state(app.clone());
         let listener = TimedListener::new(listener, config.slow_client_timeout);
@@ -202,15 +208,50 @@ impl Emulator {
         self.addr
     }
 
-    /// The instance a network interface is attached to now, if the interface exists and is
-    /// attached.
+    /// The instance a network interface is attached to, if the interface exists and is
+    /// attached, in the committed state: an accepted attach or detach shows here at once,
+    /// while its task is still running and `describeInstance` still shows the interface as
+    /// it was (see the [module docs](super#tasks)).
     pub fn attached_to(&self, network_interface_id: &str) -> Option<String> {
         self.app.service.attached_to(network_interface_id)
     }
 
-    /// The emulator's world now, e.g. to save with [`EmulatorState::to_json`].
+    /// The emulator's committed world now (as [`attached_to`](Self::attached_to) shows it),
+    /// e.g. to save with [`EmulatorState::to_json`]; instances with a task in progress are
+    /// written as `"busy": true`, a task that a state file cannot end.
     pub fn snapshot(&self) -> EmulatorState {
         self.app.service.snapshot(Instant::now())
+    }
+
+    /// Loses answers on purpose: the next `count` requests of `operation` (routed to it,
+    /// whatever their answer) are applied as usual, then their answers are held for `delay`
+    /// before being sent, e.g. past a client's timeout, as if the network had lost them.
+    /// `operation` is named as JD Cloud names it: `attachNetworkInterface`,
+    /// `detachNetworkInterface`, `describeInstance` or `describeInstances`. A new call
+    /// replaces what an earlier one planned for the same operation; a `count` of 0 cancels it.
+    /// Held answers are sent at once when the emulator shuts down.
+    ///
+    /// ```no_run
+    /// # async fn demo(emulator: jdcloud_vm::emulator::Emulator) {
+    /// use std::time::Duration;
+    /// // The next attach is applied, but its answer comes 30 s late: a client with a 5 s
+    /// // timeout sees a timeout, retries, and must not report a failure.
+    /// emulator.stall_next_replies("attachNetworkInterface", 1, Duration::from_secs(30));
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `operation` is none of the four names: a typo would otherwise stall nothing.
+    pub fn stall_next_replies(&self, operation: &str, count: usize, delay: Duration) {
+        let Some(op) = Operation::from_name(operation) else {
+            let names: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
+            panic!(
+                "stall_next_replies: unknown operation {operation:?}; the emulator serves {}",
+                names.join(", ")
+            );
+        };
+        self.app.stalls.set(op, count, delay);
     }
 
     /// Answers one request in-process, exactly as over a socket but without HTTP parsing:
@@ -230,8 +271,10 @@ impl Emulator {
         http::Response::from_parts(parts, body.to_vec())
     }
 
-    /// Stops accepting connections and waits until the requests in flight are answered.
+    /// Stops accepting connections and waits until the requests in flight are answered
+    /// (held answers at once).
     pub async fn shutdown(mut self) {
+        self.app.stopping.send_replace(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -244,6 +287,7 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         // Graceful: the server task finishes the requests in flight on its own.
+        self.app.stopping.send_replace(true);
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

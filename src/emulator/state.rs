@@ -27,9 +27,21 @@ use crate::Error;
 /// - an instance's `status` (`"running"`), `max_network_interfaces` (2: the limit on all its
 ///   interfaces, a listed primary one included) and `busy` (false: true means a task that never
 ///   ends is in progress);
+/// - an instance's `name` (its id), `instance_type` (`"g.n2.medium"`), `subnet` (its primary
+///   interface's subnet, else the VPC's default subnet: `subnet-` followed by the VPC id
+///   without its `vpc-` prefix) and `private_ip` (its primary interface's, else an address
+///   `10.x.y.z` derived from the instance id);
 /// - an interface's `elastic_ip_az` (none; `"*"` for an all-AZ elastic IP), `elastic_ip_id`
-///   (`fip-` followed by the interface id without its `port-` prefix), `attached_to` (none),
-///   `primary` (false) and `auto_delete` (false; set by a successful attach).
+///   (`fip-` followed by the interface id without its `port-` prefix), `elastic_ip_address`
+///   (an address `116.196.y.z` derived from the interface id), `attached_to` (none), `primary`
+///   (false) and `auto_delete` (false; set by a successful attach, cleared by a detach);
+/// - an interface's `mac` (`fa:16:3e:` and three bytes derived from the interface id),
+///   `subnet` (the VPC's default subnet, as above), `private_ip` (an address `10.x.y.z`
+///   derived from the interface id) and `security_groups` (none; a list of
+///   `{"id": "sg-…", "name": "…"}`, the name defaulting to the id).
+///
+/// The derived values depend only on the ids, so a minimal state file gives full describe
+/// answers that are the same from run to run.
 ///
 /// Unknown fields are refused, so that a misspelt field does not silently take its default.
 ///
@@ -83,6 +95,14 @@ pub(crate) struct Instance {
     pub(crate) max_network_interfaces: u32,
     #[serde(default)]
     pub(crate) busy: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) instance_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) subnet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) private_ip: Option<String>,
 }
 
 /// An elastic network interface.
@@ -103,6 +123,25 @@ pub(crate) struct NetworkInterface {
     pub(crate) primary: bool,
     #[serde(default)]
     pub(crate) auto_delete: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) elastic_ip_address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) mac: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) subnet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) private_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) security_groups: Vec<SecurityGroup>,
+}
+
+/// A security group of an interface.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SecurityGroup {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
 }
 
 fn default_status() -> String {
@@ -122,6 +161,113 @@ impl NetworkInterface {
             None => format!("fip-{}", self.id.strip_prefix("port-").unwrap_or(&self.id)),
         }
     }
+
+    /// The public address of the interface's elastic IP: the state's, else one derived from
+    /// the interface's id.
+    pub(crate) fn elastic_ip_address(&self) -> String {
+        match &self.elastic_ip_address {
+            Some(address) => address.clone(),
+            None => {
+                let h = hash(&self.id);
+                format!("116.196.{}.{}", (h >> 8) & 0xff, host_byte(h))
+            }
+        }
+    }
+
+    /// The MAC address: the state's, else `fa:16:3e:` and three bytes derived from the id.
+    pub(crate) fn mac(&self) -> String {
+        match &self.mac {
+            Some(mac) => mac.clone(),
+            None => {
+                let h = hash(&self.id);
+                format!(
+                    "fa:16:3e:{:02x}:{:02x}:{:02x}",
+                    (h >> 16) & 0xff,
+                    (h >> 8) & 0xff,
+                    h & 0xff
+                )
+            }
+        }
+    }
+
+    /// The subnet: the state's, else the VPC's default subnet.
+    pub(crate) fn subnet(&self) -> String {
+        self.subnet
+            .clone()
+            .unwrap_or_else(|| default_subnet(&self.vpc))
+    }
+
+    /// The primary private IP address: the state's, else one derived from the id.
+    pub(crate) fn private_ip(&self) -> String {
+        self.private_ip
+            .clone()
+            .unwrap_or_else(|| derived_private_ip(&self.id))
+    }
+}
+
+impl Instance {
+    /// The instance's name: the state's, else its id.
+    pub(crate) fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+
+    /// The instance type: the state's, else `g.n2.medium`.
+    pub(crate) fn instance_type(&self) -> &str {
+        self.instance_type.as_deref().unwrap_or("g.n2.medium")
+    }
+
+    /// The subnet: the state's, else the primary interface's, else the VPC's default subnet.
+    pub(crate) fn subnet(&self, primary: Option<&NetworkInterface>) -> String {
+        match (&self.subnet, primary) {
+            (Some(subnet), _) => subnet.clone(),
+            (None, Some(nic)) => nic.subnet(),
+            (None, None) => default_subnet(&self.vpc),
+        }
+    }
+
+    /// The private IP address: the state's, else the primary interface's, else one derived
+    /// from the id.
+    pub(crate) fn private_ip(&self, primary: Option<&NetworkInterface>) -> String {
+        match (&self.private_ip, primary) {
+            (Some(ip), _) => ip.clone(),
+            (None, Some(nic)) => nic.private_ip(),
+            (None, None) => derived_private_ip(&self.id),
+        }
+    }
+}
+
+impl SecurityGroup {
+    pub(crate) fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.id)
+    }
+}
+
+/// A VPC's default subnet: `subnet-` and the VPC id without its `vpc-` prefix.
+fn default_subnet(vpc: &str) -> String {
+    format!("subnet-{}", vpc.strip_prefix("vpc-").unwrap_or(vpc))
+}
+
+/// `10.x.y.z` from an id's hash, `z` from 2 to 254.
+fn derived_private_ip(id: &str) -> String {
+    let h = hash(id);
+    format!(
+        "10.{}.{}.{}",
+        (h >> 16) & 0xff,
+        (h >> 8) & 0xff,
+        host_byte(h)
+    )
+}
+
+/// A last address byte from 2 to 254: neither the network, the gateway nor broadcast.
+fn host_byte(h: u32) -> u32 {
+    2 + (h & 0xff) % 253
+}
+
+/// FNV-1a: the same for an id from run to run and platform to platform, unlike `std`'s hasher.
+fn hash(id: &str) -> u32 {
+    id.bytes().fold(0x811c_9dc5, |h: u32, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 impl EmulatorState {
@@ -171,6 +317,18 @@ impl EmulatorState {
             "id",
             self.network_interfaces.iter().map(|n| n.id.as_str()),
         )?;
+        let mut with_primary = HashSet::new();
+        for nic in self.network_interfaces.iter().filter(|n| n.primary) {
+            if let Some(instance) = &nic.attached_to {
+                if !with_primary.insert(instance.as_str()) {
+                    return Err(Error::invalid_input(format!(
+                        "emulator state: network_interfaces: instance {instance:?} has two primary \
+                         interfaces (the second is {:?})",
+                        nic.id
+                    )));
+                }
+            }
+        }
         if let Some(c) = self.credentials.iter().find(|c| c.secret_key.is_empty()) {
             return Err(Error::invalid_input(format!(
                 "emulator state: credentials: access key {:?} has an empty secret_key",
@@ -242,6 +400,59 @@ mod tests {
     }
 
     #[test]
+    fn derived_values_depend_only_on_the_ids() {
+        let s = EmulatorState::from_json(MINIMAL).unwrap();
+        let (instance, nic) = (&s.instances[0], &s.network_interfaces[0]);
+        assert_eq!(instance.name(), "i-1");
+        assert_eq!(instance.instance_type(), "g.n2.medium");
+        assert_eq!(instance.subnet(None), "subnet-1");
+        assert_eq!(nic.subnet(), "subnet-1");
+        // FNV-1a of the ids, computed independently.
+        assert_eq!(hash("port-abc"), 0x0ace_970f);
+        assert_eq!(nic.mac(), "fa:16:3e:ce:97:0f");
+        assert_eq!(nic.private_ip(), "10.206.151.17");
+        assert_eq!(instance.private_ip(Some(nic)), nic.private_ip());
+        assert_eq!(instance.subnet(Some(nic)), "subnet-1");
+        assert!(nic.elastic_ip_address().starts_with("116.196.151."));
+        let again = EmulatorState::from_json(MINIMAL).unwrap();
+        assert_eq!(
+            again.instances[0].private_ip(None),
+            instance.private_ip(None)
+        );
+    }
+
+    #[test]
+    fn the_optional_fields_are_read_and_written_back() {
+        let full = r#"{
+          "credentials": [],
+          "instances": [{"id": "i-1", "region": "r", "az": "ra", "vpc": "vpc-1", "name": "web",
+                         "instance_type": "c.n3.large", "subnet": "subnet-x", "private_ip": "10.1.2.3"}],
+          "network_interfaces": [{"id": "port-1", "region": "r", "vpc": "vpc-1", "owner": "AK",
+                                  "mac": "fa:16:3e:00:00:01", "subnet": "subnet-y", "private_ip": "10.1.2.4",
+                                  "elastic_ip_address": "1.2.3.4",
+                                  "security_groups": [{"id": "sg-1", "name": "default"}, {"id": "sg-2"}]}]
+        }"#;
+        let s = EmulatorState::from_json(full).unwrap();
+        let (instance, nic) = (&s.instances[0], &s.network_interfaces[0]);
+        assert_eq!(instance.name(), "web");
+        assert_eq!(instance.instance_type(), "c.n3.large");
+        assert_eq!(instance.subnet(Some(nic)), "subnet-x");
+        assert_eq!(instance.private_ip(Some(nic)), "10.1.2.3");
+        assert_eq!(nic.mac(), "fa:16:3e:00:00:01");
+        assert_eq!(nic.subnet(), "subnet-y");
+        assert_eq!(nic.private_ip(), "10.1.2.4");
+        assert_eq!(nic.elastic_ip_address(), "1.2.3.4");
+        assert_eq!(nic.security_groups[1].name(), "sg-2");
+        let again = EmulatorState::from_json(&s.to_json()).unwrap();
+        assert_eq!(again.to_json(), s.to_json());
+        // A minimal state writes none of them back.
+        let minimal = EmulatorState::from_json(MINIMAL).unwrap().to_json();
+        for field in ["\"name\"", "mac", "subnet", "private_ip", "security_groups"] {
+            assert!(!minimal.contains(field), "{field} in {minimal}");
+        }
+    }
+
+    #[test]
     fn unknown_fields_are_named() {
         let e = EmulatorState::from_json(
             r#"{"credentials": [], "instances": [{"id": "i", "region": "r", "az": "a", "vpc": "v", "stauts": "x"}], "network_interfaces": []}"#,
@@ -260,6 +471,21 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("\"i\" is given twice"), "{e}");
+    }
+
+    #[test]
+    fn an_instance_has_one_primary_interface_at_most() {
+        let e = EmulatorState::from_json(
+            r#"{"credentials": [], "instances": [{"id": "i", "region": "r", "az": "a", "vpc": "v"}],
+                "network_interfaces": [
+                  {"id": "p1", "region": "r", "vpc": "v", "owner": "AK", "attached_to": "i", "primary": true},
+                  {"id": "p2", "region": "r", "vpc": "v", "owner": "AK", "attached_to": "i", "primary": true}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("\"i\" has two primary interfaces"),
+            "{e}"
+        );
     }
 
     #[test]
