@@ -16,8 +16,9 @@ use jdcloud_vm::{
 use serde_json::{json, Value};
 
 const REGION: &str = "cn-north-1";
-/// Short, so that the tests are fast, and long enough to be seen.
-const TASK: Duration = Duration::from_millis(300);
+/// Short, so that the tests are fast, and long enough to be seen on a loaded machine: a few
+/// unoptimised requests fit in it.
+const TASK: Duration = Duration::from_millis(1500);
 
 const STATE: &str = r#"{
   "credentials": [
