@@ -126,12 +126,55 @@ pub fn finish(
             }
         }
 
+        let paged = paging(spec, op, &params);
+        let into_pages = paged.as_ref().map(|(_, start)| {
+            let start = format_ident!("{start}");
+            quote! {
+                /// Every page of the answer, one call per page, from this builder's
+                /// `page_number` (or 1) until all `totalCount` items have come: see
+                /// [`Pages`](crate::Pages).
+                pub fn into_pages(self) -> crate::Pages<Self> {
+                    let first = match &self.#start {
+                        Ok(Some(number)) => *number,
+                        _ => 1,
+                    };
+                    crate::Pages::new(self, first)
+                }
+            }
+        });
+        let paged_impl = paged.as_ref().map(|(items, start)| {
+            let items = format_ident!("{}", items.to_snake_case());
+            let start = format_ident!("{start}");
+            let self_ty = &block.self_ty;
+            let generics = &block.generics;
+            quote! {
+                impl #generics crate::paging::Paged for #self_ty {
+                    type Page = #success;
+                    fn with_page(self, number: u64) -> Self {
+                        self.#start(number)
+                    }
+                    fn send_page(
+                        self,
+                    ) -> impl ::std::future::Future<
+                        Output = ::std::result::Result<ResponseValue<#success>, crate::Error>,
+                    > + Send {
+                        self.send()
+                    }
+                    fn counts(page: &#success) -> (u64, u64) {
+                        (page.result.#items.len() as u64, page.result.total_count as u64)
+                    }
+                }
+            }
+        });
+
         let operation = method.as_str();
         let self_ty = &block.self_ty;
         let generics = &block.generics;
         let addition: syn::ItemImpl = parse_quote! {
             impl #generics #self_ty {
                 #(#setters)*
+
+                #into_pages
 
                 #(#send_doc)*
                 #[doc = #errors_doc]
@@ -146,8 +189,48 @@ pub fn finish(
             }
         };
         builder.push(syn::Item::Impl(addition));
+        if let Some(paged) = paged_impl {
+            builder.push(syn::parse2(paged).map_err(|e| format!("operation `{id}`: {e}"))?);
+        }
     }
     Ok(())
+}
+
+/// For a paged operation (a `pageNumber` query parameter, and an answer whose `result` has a
+/// `totalCount` and one list): the list's name and the page number's field.
+fn paging(spec: &OpenAPI, op: &openapiv3::Operation, params: &[Param]) -> Option<(String, String)> {
+    let start = params
+        .iter()
+        .find(|p| p.name == "pageNumber")?
+        .field
+        .clone();
+    let response = op
+        .responses
+        .responses
+        .iter()
+        .find_map(|(status, r)| match status {
+            openapiv3::StatusCode::Code(200..=299) => crate::validate::resolve_response(spec, r),
+            _ => None,
+        })?;
+    let schema = response.content.get("application/json")?.schema.as_ref()?;
+    let properties = |schema: &Schema| match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => Some(o.properties.clone()),
+        _ => None,
+    };
+    let boxed = |p: &ReferenceOr<Box<Schema>>| resolve(spec, &p.clone().unbox()).cloned();
+    let result = properties(resolve(spec, schema)?)?
+        .get("result")
+        .and_then(boxed)?;
+    let result = properties(&result)?;
+    result.get("totalCount")?;
+    let mut lists = result.iter().filter(|(_, p)| {
+        matches!(
+            boxed(p).map(|s| s.schema_kind),
+            Some(SchemaKind::Type(Type::Array(_)))
+        )
+    });
+    let (items, _) = lists.next()?;
+    lists.next().is_none().then(|| (items.clone(), start))
 }
 
 /// A path or query parameter, as the builder names it.

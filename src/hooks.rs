@@ -208,25 +208,36 @@ impl ClientHooks<SigningContext> for Client {
         let url = request.url().clone();
         let region = region_of(&url);
         let span = tracing::debug_span!("jdcloud_vm.call", operation = info.operation_id, region = %region);
-        Ok(match self.call(request, &region).instrument(span).await {
-            Ok(answer) => {
-                let mut response = http::Response::builder()
-                    .status(answer.status)
-                    .version(answer.version)
-                    .url(url)
-                    .body(answer.body)
-                    .expect("the status and version come from a response");
-                *response.headers_mut() = answer.headers;
-                reqwest::Response::from(response)
-            }
-            Err(error) => crate::progenitor_errors::stand_in(error),
-        })
+        Ok(
+            match self
+                .call(request, &region, info.operation_id)
+                .instrument(span)
+                .await
+            {
+                Ok(answer) => {
+                    let mut response = http::Response::builder()
+                        .status(answer.status)
+                        .version(answer.version)
+                        .url(url)
+                        .body(answer.body)
+                        .expect("the status and version come from a response");
+                    *response.headers_mut() = answer.headers;
+                    reqwest::Response::from(response)
+                }
+                Err(error) => crate::progenitor_errors::stand_in(error),
+            },
+        )
     }
 }
 
 impl Client {
     /// Every attempt of one call: sign, send, classify, and retry what is safe.
-    async fn call(&self, original: reqwest::Request, region: &str) -> Result<Answer, Error> {
+    async fn call(
+        &self,
+        original: reqwest::Request,
+        region: &str,
+        operation: &str,
+    ) -> Result<Answer, Error> {
         let retry = &self.inner().0.retry;
         // Signing hashes the body, and a retry sends it again: both need it in memory.
         if original
@@ -238,6 +249,8 @@ impl Client {
             ));
         }
         let mut attempt = 1;
+        // Whether an earlier attempt may have reached the service although its answer was lost.
+        let mut maybe_applied = false;
         loop {
             let mut request = original
                 .try_clone()
@@ -257,12 +270,21 @@ impl Client {
                 Ok(answer) => return Ok(answer),
                 Err(error) => error,
             };
-            if !error.is_retryable() {
-                return Err(error);
-            }
-            let Some(delay) = retry.delay(attempt, error.retry_after()) else {
+            let delay = match error.is_retryable() {
+                true => retry.delay(attempt, error.retry_after()),
+                false => None,
+            };
+            let Some(delay) = delay else {
+                if maybe_applied {
+                    if let Some(request_id) =
+                        crate::lost_answers::resolve(self, operation, &original, &error).await
+                    {
+                        return Ok(Answer::resolved(&request_id));
+                    }
+                }
                 return Err(error);
             };
+            maybe_applied |= may_have_been_applied(&error);
             tracing::debug!(
                 attempt,
                 delay_ms = delay.as_millis() as u64,
@@ -316,6 +338,35 @@ impl Client {
             body,
         })
     }
+}
+
+impl Answer {
+    /// The success of a call whose own answer was lost, found applied by `request_id`'s
+    /// `describeInstance`.
+    fn resolved(request_id: &str) -> Answer {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        Answer {
+            status: reqwest::StatusCode::OK,
+            version: reqwest::Version::HTTP_11,
+            headers,
+            body: serde_json::json!({ "requestId": request_id })
+                .to_string()
+                .into_bytes(),
+        }
+    }
+}
+
+/// Whether a failed attempt may have reached the service: it timed out, or its connection
+/// failed after it was opened (a refused connection sent nothing).
+fn may_have_been_applied(error: &Error) -> bool {
+    let connect = std::error::Error::source(error)
+        .and_then(|s| s.downcast_ref::<reqwest::Error>())
+        .is_some_and(reqwest::Error::is_connect);
+    matches!(error.kind(), ErrorKind::Timeout | ErrorKind::Transport) && !connect
 }
 
 /// Fills an attempt's span (status, request id, elapsed time) and says how it went.

@@ -10,11 +10,14 @@ mod credentials;
 mod error;
 mod generated;
 mod hooks;
+mod lost_answers;
 mod meta;
+pub mod paging;
 mod progenitor_errors;
 mod query;
 mod retry;
 pub mod signing;
+mod waiters;
 
 #[cfg(feature = "emulator")]
 #[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
@@ -29,5 +32,6 @@ pub use error::{Error, ErrorKind};
 pub use generated::{builder, types, Client, ResponseValue};
 pub use hooks::SigningContext;
 pub use meta::{API_VERSION, DEFAULT_ENDPOINT};
+pub use paging::Pages;
 pub use retry::RetryConfig;
 pub use signing::SigningAlgorithm;
