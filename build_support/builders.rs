@@ -90,6 +90,7 @@ pub fn finish(
         let success = success_type(&output)
             .ok_or_else(|| format!("operation `{id}`: unexpected `send` signature"))?;
 
+        let operation = method.as_str();
         let checks = params.iter().filter_map(|p| {
             let range = p.range.as_ref()?;
             let field = format_ident!("{}", p.field);
@@ -102,7 +103,7 @@ pub fn finish(
             };
             Some(quote! {
                 if let #value = &self.#field {
-                    crate::checks::in_range(#label, value, #min, #max)?;
+                    crate::checks::in_range(#operation, #label, value, #min, #max)?;
                 }
             })
         });
@@ -167,7 +168,6 @@ pub fn finish(
             }
         });
 
-        let operation = method.as_str();
         let self_ty = &block.self_ty;
         let generics = &block.generics;
         let addition: syn::ItemImpl = parse_quote! {

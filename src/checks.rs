@@ -26,6 +26,7 @@ numbers!(i8, i16, i32, i64, u8, u16, u32, u64, f32, f64);
 ///
 /// [`ErrorKind::InvalidInput`]: crate::ErrorKind::InvalidInput
 pub(crate) fn in_range(
+    operation: &'static str,
     name: &str,
     value: &impl Number,
     min: Option<f64>,
@@ -45,7 +46,8 @@ pub(crate) fn in_range(
     };
     Err(Error::invalid_input(format!(
         "{name}: {value} is out of range: the API takes {rule}"
-    )))
+    ))
+    .with_operation(operation))
 }
 
 #[cfg(test)]
@@ -54,14 +56,14 @@ mod tests {
 
     #[test]
     fn bounds_are_inclusive_and_named() {
-        assert!(in_range("page_size", &10i64, Some(10.0), Some(100.0)).is_ok());
-        assert!(in_range("page_size", &100i64, Some(10.0), Some(100.0)).is_ok());
-        let e = in_range("page_size", &5i64, Some(10.0), Some(100.0)).unwrap_err();
+        assert!(in_range("op", "page_size", &10i64, Some(10.0), Some(100.0)).is_ok());
+        assert!(in_range("op", "page_size", &100i64, Some(10.0), Some(100.0)).is_ok());
+        let e = in_range("op", "page_size", &5i64, Some(10.0), Some(100.0)).unwrap_err();
         assert_eq!(
             e.message(),
             Some("page_size: 5 is out of range: the API takes from 10 to 100")
         );
-        let e = in_range("page_number", &0u64, Some(1.0), None).unwrap_err();
+        let e = in_range("op", "page_number", &0u64, Some(1.0), None).unwrap_err();
         assert_eq!(
             e.message(),
             Some("page_number: 0 is out of range: the API takes at least 1")

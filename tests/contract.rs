@@ -44,7 +44,6 @@ async fn attach(
         .send()
         .await
         .map(|r| r.into_inner())
-        .map_err(Error::from)
 }
 
 /// The one request the server received.
@@ -260,7 +259,6 @@ async fn the_answer_is_the_spec_example_parsed() {
         .body_map(|b| b.network_interface_id(INTERFACE))
         .send()
         .await
-        .map_err(Error::from)
         .expect("the call succeeds");
 
     assert_eq!(response.status().as_u16(), 200);
@@ -311,7 +309,6 @@ async fn an_invalid_id_is_refused_before_anything_is_sent() {
             .body_map(|b| b.network_interface_id(INTERFACE))
             .send()
             .await
-            .map_err(Error::from)
             .expect_err(bad);
         assert_eq!(
             error.kind(),
@@ -325,7 +322,6 @@ async fn an_invalid_id_is_refused_before_anything_is_sent() {
             .body_map(|b| b.network_interface_id(bad))
             .send()
             .await
-            .map_err(Error::from)
             .expect_err(bad);
         assert_eq!(
             error.kind(),
@@ -339,7 +335,6 @@ async fn an_invalid_id_is_refused_before_anything_is_sent() {
         .instance_id(INSTANCE)
         .send()
         .await
-        .map_err(Error::from)
         .expect_err("no body");
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
 }
@@ -532,4 +527,76 @@ fn the_date_parser_of_these_tests_is_right() {
     assert_eq!(parse_jdcloud_date("19700101T000000Z"), Some(0));
     assert_eq!(parse_jdcloud_date("2026-11-27T10:15:00Z"), None);
     assert_eq!(parse_jdcloud_date("20261127T101500"), None);
+}
+
+/// The body's flat setters, `body_map` and `body` send the same bytes, in the spec's order.
+#[tokio::test]
+async fn flat_setters_body_map_and_body_send_the_same_body() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(ATTACH_PATH))
+        .respond_with(common::success_response())
+        .expect(3)
+        .named("three attaches")
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let op = || {
+        client
+            .attach_network_interface()
+            .region_id(REGION)
+            .instance_id(INSTANCE)
+    };
+    op().network_interface_id(INTERFACE)
+        .auto_delete(true)
+        .send()
+        .await
+        .unwrap();
+    op().body_map(|b| b.network_interface_id(INTERFACE).auto_delete(true))
+        .send()
+        .await
+        .unwrap();
+    op().body(types::AttachNetworkInterfaceRequest {
+        network_interface_id: INTERFACE.parse().unwrap(),
+        auto_delete: Some(true),
+    })
+    .send()
+    .await
+    .unwrap();
+    let bodies: Vec<Vec<u8>> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(
+        bodies[0],
+        br#"{"networkInterfaceId":"port-n2h7abcdse","autoDelete":true}"#
+    );
+    assert_eq!(bodies[0], bodies[1]);
+    assert_eq!(bodies[0], bodies[2]);
+}
+
+/// ID setters take `&str`, `String` and `&String`.
+#[tokio::test]
+async fn id_setters_take_str_string_and_string_refs() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(ATTACH_PATH))
+        .respond_with(common::success_response())
+        .expect(1)
+        .named("one attach")
+        .mount(&server)
+        .await;
+    let region = String::from(REGION);
+    let interface = String::from(INTERFACE);
+    client(&server)
+        .attach_network_interface()
+        .region_id(&region)
+        .instance_id(String::from(INSTANCE))
+        .network_interface_id(&interface)
+        .send()
+        .await
+        .unwrap();
 }

@@ -82,10 +82,9 @@ async fn attach(client: &Client, region: &str, instance: &str, nic: &str) -> Res
         .attach_network_interface()
         .region_id(region)
         .instance_id(instance)
-        .body_map(|b| b.network_interface_id(nic))
+        .network_interface_id(nic)
         .send()
-        .await
-        .map_err(Error::from)?;
+        .await?;
     Ok(response.into_inner().request_id)
 }
 
@@ -136,10 +135,10 @@ async fn a_stopped_instance_accepts_an_attach_and_auto_delete_is_recorded() {
         .attach_network_interface()
         .region_id(REGION)
         .instance_id("i-stopped")
-        .body_map(|b| b.network_interface_id("port-free").auto_delete(true))
+        .network_interface_id("port-free")
+        .auto_delete(true)
         .send()
         .await
-        .map_err(Error::from)
         .unwrap();
     assert!(emulator
         .snapshot()

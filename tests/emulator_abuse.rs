@@ -69,10 +69,9 @@ async fn assert_still_serves(emulator: &Emulator, n: usize) {
         .attach_network_interface()
         .region_id(REGION)
         .instance_id(instance.as_str())
-        .body_map(|b| b.network_interface_id(interface.as_str()))
+        .network_interface_id(interface.as_str())
         .send()
         .await
-        .map_err(Error::from)
         .unwrap_or_else(|e| panic!("the emulator no longer serves the SDK: {e}"));
     assert_eq!(
         emulator.attached_to(&interface).as_deref(),

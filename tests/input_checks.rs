@@ -67,11 +67,10 @@ async fn attach_with(client: &Client, field: Field, id: &str) -> Result<(), Erro
         .attach_network_interface()
         .region_id(pick(Field::Region, REGION).as_str())
         .instance_id(pick(Field::Instance, INSTANCE).as_str())
-        .body_map(|b| b.network_interface_id(pick(Field::Interface, INTERFACE).as_str()))
+        .network_interface_id(pick(Field::Interface, INTERFACE).as_str())
         .send()
         .await
         .map(drop)
-        .map_err(Error::from)
 }
 
 async fn bad_ids_never_leave(field: Field) {
@@ -128,11 +127,11 @@ async fn a_missing_required_field_is_refused_naming_it() {
     let no_region = client
         .attach_network_interface()
         .instance_id(INSTANCE)
-        .body_map(|b| b.network_interface_id(INTERFACE));
+        .network_interface_id(INTERFACE);
     let no_instance = client
         .attach_network_interface()
         .region_id(REGION)
-        .body_map(|b| b.network_interface_id(INTERFACE));
+        .network_interface_id(INTERFACE);
     let no_interface = client
         .attach_network_interface()
         .region_id(REGION)
@@ -196,4 +195,32 @@ async fn valid_edge_case_ids_are_accepted() {
         .any(
             |r| r.body_json::<serde_json::Value>().unwrap()["networkInterfaceId"] == "a".repeat(64)
         ));
+}
+
+/// A query integer outside the spec's `minimum`/`maximum` is refused before sending, naming
+/// the parameter and the rule; inside, it goes out.
+#[tokio::test]
+async fn query_bounds_of_the_spec_are_checked_before_sending() {
+    let server = MockServer::start().await;
+    catch_all(&server, "no request: the bounds refuse it first", 0).await;
+    let client = client(&server);
+    for (size, number, field, rule) in [
+        (5, 1, "page_size", "from 10 to 100"),
+        (101, 1, "page_size", "from 10 to 100"),
+        (10, 0, "page_number", "at least 1"),
+    ] {
+        let e = client
+            .describe_instances()
+            .region_id(common::REGION)
+            .page_size(size)
+            .page_number(number)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        let message = e.message().unwrap();
+        assert!(message.starts_with(&format!("{field}: ")), "{message}");
+        assert!(message.contains(rule), "{message}");
+        assert_eq!(e.operation(), Some("describe_instances"));
+    }
 }

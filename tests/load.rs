@@ -112,10 +112,9 @@ async fn round() -> Round {
                 .attach_network_interface()
                 .region_id(REGION)
                 .instance_id(format!("i-load{i}"))
-                .body_map(|b| b.network_interface_id(format!("port-load{i}")))
+                .network_interface_id(format!("port-load{i}"))
                 .send()
-                .await
-                .map_err(Error::from);
+                .await;
             in_flight.fetch_sub(1, Ordering::SeqCst);
             result.map(|_| ()).map_err(|e| format!("attach {i}: {e}"))
         });
@@ -147,10 +146,9 @@ async fn round() -> Round {
         .attach_network_interface()
         .region_id(REGION)
         .instance_id(format!("i-load{CALLS}"))
-        .body_map(|b| b.network_interface_id(format!("port-load{CALLS}")))
+        .network_interface_id(format!("port-load{CALLS}"))
         .send()
         .await
-        .map_err(Error::from)
         .expect_err("a call past the nonce capacity is refused");
     assert_eq!(extra.kind(), ErrorKind::Throttled, "{extra}");
 

@@ -122,10 +122,9 @@ async fn errors_from_every_path() -> Vec<(&'static str, Error)> {
         .attach_network_interface()
         .region_id("a/../b")
         .instance_id(common::INSTANCE)
-        .body_map(|b| b.network_interface_id(common::INTERFACE))
+        .network_interface_id(common::INTERFACE)
         .send()
         .await
-        .map_err(Error::from)
         .unwrap_err();
     errors.push(("a bad ID", bad));
 

@@ -176,10 +176,10 @@ async fn a_pinned_call_carries_exactly_the_vector_authorization() {
             .attach_network_interface()
             .region_id(REGION)
             .instance_id(INSTANCE)
-            .body_map(|b| b.network_interface_id(INTERFACE).auto_delete(false))
+            .network_interface_id(INTERFACE)
+            .auto_delete(false)
             .send()
-            .await
-            .map_err(Error::from);
+            .await;
         let answer = match sent {
             Ok(answer) => answer,
             Err(e) => {

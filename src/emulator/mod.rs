@@ -43,10 +43,9 @@
 //!     .attach_network_interface()
 //!     .region_id("cn-north-1")
 //!     .instance_id("i-eumm1234d6")
-//!     .body_map(|b| b.network_interface_id("port-n2h7abcdse"))
+//!     .network_interface_id("port-n2h7abcdse")
 //!     .send()
-//!     .await
-//!     .map_err(jdcloud_vm::Error::from)?;
+//!     .await?;
 //! assert_eq!(emulator.attached_to("port-n2h7abcdse").as_deref(), Some("i-eumm1234d6"));
 //! # Ok(())
 //! # }

@@ -208,11 +208,11 @@ pub async fn attach(
         .attach_network_interface()
         .region_id(REGION)
         .instance_id(INSTANCE)
-        .body_map(|b| b.network_interface_id(INTERFACE).auto_delete(false))
+        .network_interface_id(INTERFACE)
+        .auto_delete(false)
         .send()
         .await
         .map(jdcloud_vm::ResponseValue::into_inner)
-        .map_err(jdcloud_vm::Error::from)
 }
 
 /// A buffer that a `tracing_subscriber::fmt` writer fills, for tests that read what was logged.
