@@ -3,9 +3,7 @@
 
 mod common;
 
-use common::{
-    attach, catch_all, client, documented_errors, DocumentedError, SignedBy, ATTACH_PATH,
-};
+use common::{attach, catch_all, client, documented_errors, SignedBy, ATTACH_PATH};
 use jdcloud_vm::{Error, ErrorKind};
 use serde_json::json;
 use wiremock::{
