@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use jdcloud_vm::{
     emulator::{Emulator, EmulatorConfig, EmulatorState},
     signing::{sign, SignableRequest, SigningAlgorithm},
-    Client, Credentials, Error, RetryConfig,
+    Client, Credentials, RetryConfig,
 };
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},

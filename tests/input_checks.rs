@@ -147,7 +147,7 @@ async fn a_missing_required_field_is_refused_naming_it() {
         ("network_interface_id", no_interface),
         ("network_interface_id", no_body),
     ] {
-        let e = Error::from(builder.send().await.expect_err(field));
+        let e = builder.send().await.expect_err(field);
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{field}: {e}");
         let message = e.message().unwrap_or_default();
         assert!(message.contains(field), "{message:?} does not name {field}");

@@ -17,7 +17,7 @@ use std::{
 
 use jdcloud_vm::{
     emulator::{Emulator, EmulatorConfig, EmulatorState},
-    Client, Credentials, Error, ErrorKind, RetryConfig,
+    Client, Credentials, ErrorKind, RetryConfig,
 };
 use tokio::{sync::Semaphore, task::JoinSet};
 

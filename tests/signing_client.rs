@@ -15,7 +15,7 @@ use common::{
     attach, builder, catch_all, credentials, success_example, verify, SignedBy, ATTACH_PATH,
     INSTANCE, INTERFACE, REGION,
 };
-use jdcloud_vm::{Client, Credentials, Error, RetryConfig, SigningAlgorithm};
+use jdcloud_vm::{Client, Credentials, RetryConfig, SigningAlgorithm};
 use serde::Deserialize;
 use wiremock::{
     matchers::{body_string, method, path},
