@@ -119,7 +119,7 @@ impl ClientBuilder {
     }
 
     /// The largest response body read; a larger one is
-    /// [`ErrorKind::MalformedResponse`] and is read no further. Default 16 MiB.
+    /// [`ErrorKind::MalformedResponse`](crate::ErrorKind::MalformedResponse) and is read no further. Default 16 MiB.
     pub fn max_response_bytes(mut self, limit: usize) -> Self {
         self.max_response_bytes = limit;
         self
@@ -138,7 +138,7 @@ impl ClientBuilder {
         self
     }
 
-    /// Builds the client: [`ErrorKind::InvalidInput`] when credentials are missing or the
+    /// Builds the client: [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when credentials are missing or the
     /// endpoint does not parse.
     ///
     /// TLS needs nothing from the application. With the `rustls` feature (the default) it is
