@@ -147,7 +147,7 @@ impl DocumentedError {
     /// `400 FAILED_PRECONDITION` `Conflict with underlay task …`
     fn headline(&self) -> String {
         format!(
-            "{} `{}` `{}`",
+            "HTTP {} `{}` `{}`",
             self.status,
             self.code,
             self.message.replace("xx", "…")
@@ -162,10 +162,10 @@ pub fn rust_source(errors: &DocumentedErrors) -> String {
          crate::error::error_kinds! {\n",
     );
     for e in &errors.all {
-        let retry = if e.retryable { " Retryable." } else { "" };
+        let retry = if e.retryable { ": retryable." } else { "." };
         out.push_str(&format!(
             "    #[doc = {:?}]\n    #[doc = \"\"]\n    #[doc = {:?}]\n    {},\n",
-            format!("{}.{retry}", e.headline()),
+            format!("{}{retry}", e.headline()),
             e.description,
             e.name
         ));
