@@ -403,7 +403,7 @@ fn body_builder_setters(file: &syn::File) -> BTreeMap<String, Vec<(String, syn::
 
 /// `pub fn x<T>(self, value: T) -> Self where … { self.body_map(|body| body.x(value)) }`, with
 /// the signature of typify's setter, its paths made relative to `mod builder`.
-fn flat_setter(setter: &syn::ImplItemFn, _field: &str, doc: &str) -> syn::ImplItemFn {
+fn flat_setter(setter: &syn::ImplItemFn, doc: &str) -> syn::ImplItemFn {
     let mut sig = setter.sig.clone();
     if let Some(syn::FnArg::Receiver(receiver)) = sig.inputs.first_mut() {
         receiver.mutability = None;
