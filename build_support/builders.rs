@@ -119,11 +119,7 @@ pub fn finish(
                          rename one of them in the spec"
                     ));
                 }
-                setters.push(flat_setter(
-                    setter,
-                    field,
-                    &property_doc(spec, &body, field),
-                ));
+                setters.push(flat_setter(setter, &property_doc(spec, &body, field)));
             }
         }
 
