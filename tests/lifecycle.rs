@@ -801,6 +801,27 @@ async fn into_pages_gives_three_pages_with_every_instance_once_in_order() {
     assert_eq!(seen, wanted);
 }
 
+#[tokio::test]
+#[ignore = "bug: Pages counts only the items it has fetched itself, so from page_number(2) of 26 \
+            by 10 it has seen 16 < totalCount 26 after the last page, asks for page 4 and yields \
+            an empty page (src/paging.rs, Pages::next)"]
+async fn into_pages_from_a_later_page_ends_with_the_last_page() {
+    let emulator = emulator_of(&paging_state(), TASK).await;
+    let client = client(&emulator);
+    let mut pages = client
+        .describe_instances()
+        .region_id(REGION)
+        .page_size(10)
+        .page_number(2)
+        .into_pages();
+    let mut sizes = Vec::new();
+    while let Some(page) = pages.next().await {
+        sizes.push(page.unwrap().result.instances.len());
+    }
+    // Pages 2 and 3; no request for a page 4, no empty page.
+    assert_eq!(sizes, [10, 6]);
+}
+
 // ---------------------------------------------------------------- waiters
 
 #[tokio::test]
@@ -1043,4 +1064,29 @@ async fn a_lost_answer_does_not_turn_other_refusals_into_success() {
     assert!(!log.contains(RESOLVED), "{log}");
     assert_eq!(emulator.attached_to("port-a"), None);
     assert_eq!(emulator.attached_to("port-run-p").as_deref(), Some("i-run"));
+}
+
+#[tokio::test]
+#[ignore = "bug: after a lost attach answer, when the instance's task outlasts the retries \
+            (as JD Cloud's tasks of minutes always do), every retry is refused with TaskConflict \
+            and the call fails with TaskConflict although the attach was applied; the \
+            describeInstance check runs only for NetworkInterfaceInUse (src/hooks.rs, \
+            Client::call; src/lost_answers.rs, resolve)"]
+async fn an_attach_whose_answer_is_lost_during_a_long_task_is_no_false_failure() {
+    // The task (1.5 s) outlasts the client's three attempts of 300 ms.
+    let emulator = emulator_with(Duration::from_millis(1500)).await;
+    let client = Client::builder()
+        .credentials(Credentials::new("AK", "SK"))
+        .endpoint(emulator.endpoint())
+        .retry(RetryConfig::standard().initial_backoff(Duration::from_millis(10)))
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    emulator.stall_next_replies("attachNetworkInterface", 1, Duration::from_secs(2));
+    let result = attach(&client, "i-run", "port-a").await;
+    // Applied all the same.
+    assert_eq!(emulator.attached_to("port-a").as_deref(), Some("i-run"));
+    // Today: Err(TaskConflict "Conflict with underlay task task-…"); and a caller who tries
+    // again once the task is over gets NetworkInterfaceInUse.
+    result.expect("the attach was applied: no false failure");
 }
