@@ -21,7 +21,8 @@ pub trait Paged: Clone + Send {
 }
 
 /// The pages of a paged operation, one call each, in order: from the builder's `page_number`
-/// (else 1) until as many items as `totalCount` have come, or a page comes empty.
+/// (else 1) to the page that reaches `totalCount`, or the first page shorter than the first
+/// (an empty one included).
 ///
 /// # Example
 ///
@@ -51,7 +52,8 @@ pub trait Paged: Clone + Send {
 pub struct Pages<B> {
     next: Option<B>,
     number: u64,
-    seen: u64,
+    /// How many items a full page holds: the first page's count, as the service pages.
+    size: Option<u64>,
 }
 
 impl<B: Paged> Pages<B> {
@@ -59,7 +61,7 @@ impl<B: Paged> Pages<B> {
         Pages {
             next: Some(builder),
             number: first,
-            seen: 0,
+            size: None,
         }
     }
 
@@ -72,8 +74,10 @@ impl<B: Paged> Pages<B> {
             Err(e) => return Some(Err(e)),
         };
         let (items, total) = B::counts(&page);
-        self.seen += items;
-        if items > 0 && self.seen < total {
+        // A page short of the first one's count is the last; so is the one that reaches
+        // `totalCount`, counting the pages before the first asked for.
+        let size = *self.size.get_or_insert(items);
+        if items > 0 && items >= size && self.number.saturating_mul(size) < total {
             self.number += 1;
             self.next = Some(builder);
         }

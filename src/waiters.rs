@@ -77,10 +77,10 @@ impl Client {
         timeout: Duration,
         attached: bool,
     ) -> Result<(), Error> {
-        let (operation, awaited) = if attached {
-            ("wait_until_attached", "attached to")
+        let operation = if attached {
+            "wait_until_attached"
         } else {
-            ("wait_until_detached", "detached from")
+            "wait_until_detached"
         };
         let span = tracing::debug_span!(
             "jdcloud_vm.wait",
@@ -88,48 +88,78 @@ impl Client {
             instance = instance_id,
             network_interface = network_interface_id,
         );
-        async move {
-            let deadline = Instant::now() + timeout;
-            let mut delay = FIRST_DELAY;
-            let mut polls = 0u32;
-            loop {
-                let poll = self
-                    .describe_instance()
-                    .region_id(region_id)
-                    .instance_id(instance_id)
-                    .send();
-                polls += 1;
-                match tokio::time::timeout_at(deadline, poll).await {
-                    Err(_) => break,
-                    Ok(Ok(answer)) => {
-                        let instance = &answer.result.instance;
-                        if holds_secondary(instance, network_interface_id) == attached {
-                            tracing::debug!(polls, "done");
-                            return Ok(());
-                        }
-                    }
-                    Ok(Err(e)) if e.kind() == ErrorKind::TaskConflict || e.is_retryable() => {
-                        tracing::debug!(kind = ?e.kind(), "poll failed; waiting on");
-                    }
-                    Ok(Err(e)) => return Err(e),
-                }
-                let now = Instant::now();
-                if now + delay >= deadline {
-                    tokio::time::sleep_until(deadline).await;
-                    break;
-                }
-                tokio::time::sleep(delay).await;
-                delay = (delay * 3 / 2).min(MAX_DELAY);
-            }
-            tracing::debug!(polls, "timed out");
-            Err(Error::new(ErrorKind::Timeout)
-                .with_operation(operation)
-                .with_message(format!(
-                    "{network_interface_id} was not {awaited} {instance_id} within {timeout:?} ({polls} polls of describe_instance)"
-                )))
-        }
+        self.poll_until(
+            region_id,
+            instance_id,
+            network_interface_id,
+            attached,
+            timeout,
+        )
         .instrument(span)
         .await
+        .map(drop)
+        .map_err(|e| match e.kind() {
+            ErrorKind::Timeout => e.with_operation(operation),
+            _ => e,
+        })
+    }
+
+    /// Polls `describeInstance` until the interface is (`attached`) or is not among the
+    /// instance's secondary interfaces, at least once and then until `timeout`; the request id
+    /// of the answer that showed it.
+    pub(crate) async fn poll_until(
+        &self,
+        region_id: &str,
+        instance_id: &str,
+        network_interface_id: &str,
+        attached: bool,
+        timeout: Duration,
+    ) -> Result<String, Error> {
+        let awaited = if attached {
+            "attached to"
+        } else {
+            "detached from"
+        };
+        let deadline = Instant::now() + timeout;
+        let mut delay = FIRST_DELAY;
+        let mut polls = 0u32;
+        loop {
+            let poll = self
+                .describe_instance()
+                .region_id(region_id)
+                .instance_id(instance_id)
+                .send();
+            // The first poll is always made, whatever the timeout.
+            let answer = match polls {
+                0 => Some(poll.await),
+                _ => tokio::time::timeout_at(deadline, poll).await.ok(),
+            };
+            polls += 1;
+            match answer {
+                None => break,
+                Some(Ok(answer)) => {
+                    let instance = &answer.result.instance;
+                    if holds_secondary(instance, network_interface_id) == attached {
+                        tracing::debug!(polls, "done");
+                        return Ok(answer.into_inner().request_id);
+                    }
+                }
+                Some(Err(e)) if e.kind() == ErrorKind::TaskConflict || e.is_retryable() => {
+                    tracing::debug!(kind = ?e.kind(), "poll failed; waiting on");
+                }
+                Some(Err(e)) => return Err(e),
+            }
+            if Instant::now() + delay >= deadline {
+                tokio::time::sleep_until(deadline).await;
+                break;
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 3 / 2).min(MAX_DELAY);
+        }
+        tracing::debug!(polls, "timed out");
+        Err(Error::new(ErrorKind::Timeout).with_message(format!(
+            "{network_interface_id} was not {awaited} {instance_id} within {timeout:?} ({polls} polls of describe_instance)"
+        )))
     }
 }
 

@@ -59,7 +59,7 @@ pub struct DocumentedError {
 }
 
 /// Every named error example of every `4XX`/`5XX` response of every operation of the spec
-/// (responses given as `$ref` resolved), in the spec's order.
+/// (responses given as `$ref` resolved); within a response, by example name.
 pub fn documented_errors() -> Vec<DocumentedError> {
     let spec = serde_json::to_value(spec()).expect("the spec is JSON-compatible");
     let mut out = Vec::new();
