@@ -33,7 +33,7 @@ async fn main() -> anyhow::Result<()> {
     let after = reqwest::Client::new();
 
     // Plain HTTP through the program's own clients to a loopback listener (the emulator): any
-    // answer will do, an unsigned request is refused.
+    // answer will do (the request is not signed).
     for (name, http) in [("before", &before), ("after", &after)] {
         let status = http
             .get(format!("{}/v1/regions/cn-north-1/instances", emulator.endpoint()))
