@@ -185,7 +185,7 @@ for round in 1 2; do
         build "$side" "$work/target-$side-$round"
         wall[$side-$round]=$W
         cpu[$side-$round]=$C
-        echo "round $round ($side): $W s wall, $C s CPU   [load: $(cut -d' ' -f1-3 /proc/loadavg)]"
+        echo "round $round ($side): $W s wall, $C s CPU   [load average when done: $(cut -d' ' -f1-3 /proc/loadavg)]"
         # Keep the last build of (a) for the spec-edit rebuild; free the disk of the others.
         if [[ "$side-$round" != a-2 ]]; then rm -rf "$work/target-$side-$round"; fi
     done
