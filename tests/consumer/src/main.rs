@@ -36,7 +36,10 @@ async fn main() -> anyhow::Result<()> {
     // answer will do (the request is not signed).
     for (name, http) in [("before", &before), ("after", &after)] {
         let status = http
-            .get(format!("{}/v1/regions/cn-north-1/instances", emulator.endpoint()))
+            .get(format!(
+                "{}/v1/regions/cn-north-1/instances",
+                emulator.endpoint()
+            ))
             .send()
             .await?
             .status();
