@@ -530,7 +530,7 @@ fn add_string_ref_conversions(file: &mut syn::File) {
         let syn::Item::Impl(block) = item else {
             continue;
         };
-        let Some((_, trait_path, _)) = &block.trait_ else {
+        let Some((trait_path, _)) = &block.trait_ else {
             continue;
         };
         let from_str_ref = trait_path.segments.last().is_some_and(|s| {

@@ -16,15 +16,15 @@ pub const INDEXED: &str = "x-jdcloud-indexed";
 /// Parses and validates a spec; `Err` is one line: `FILE: RULE`.
 pub fn parse_and_validate(file: &str, text: &str) -> Result<OpenAPI, String> {
     // Read as plain YAML first, so a 3.1 document gets the version rule, not a parse error.
-    let raw: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| format!("{file}: not valid YAML: {e}"))?;
+    let raw: yaml_serde::Value =
+        yaml_serde::from_str(text).map_err(|e| format!("{file}: not valid YAML: {e}"))?;
     let version = raw.get("openapi").and_then(|v| v.as_str()).unwrap_or("");
     if !version.starts_with("3.0.") {
         return Err(format!(
             "{file}: `openapi` is {version:?}, but only OpenAPI 3.0.x is supported (progenitor cannot read 3.1)"
         ));
     }
-    let spec: OpenAPI = serde_yaml::from_value(raw).map_err(|e| {
+    let spec: OpenAPI = yaml_serde::from_value(raw).map_err(|e| {
         format!(
             "{file}: not a valid OpenAPI 3.0 document: {}",
             one_line(&e.to_string())

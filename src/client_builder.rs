@@ -141,11 +141,11 @@ impl ClientBuilder {
     /// Builds the client: [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) when credentials are missing or the
     /// endpoint does not parse.
     ///
-    /// TLS needs nothing from the application. With the `rustls` feature (the default) it is
-    /// rustls with the `ring` crypto provider, or with the process-wide default provider if the
-    /// application installed one (`rustls::crypto::CryptoProvider::install_default`), and the
-    /// platform's certificate verifier. Nothing process-wide is installed or changed. With the
-    /// `native-tls` feature (alone or with `rustls`) it is the platform's TLS library.
+    /// TLS needs nothing from the application and changes nothing in it: it is reqwest's own.
+    /// With the `rustls` feature (the default), reqwest's `rustls` (rustls with its aws-lc-rs
+    /// provider, or the process-wide default provider if the application installed one, and
+    /// the platform's certificate verifier); with `native-tls` (alone or with `rustls`), the
+    /// platform's TLS library.
     pub fn build(self) -> Result<Client, Error> {
         let credentials = self.credentials.ok_or_else(|| {
             Error::invalid_input(
@@ -162,7 +162,7 @@ impl ClientBuilder {
             value.set_sensitive(true);
             value
         });
-        let http = with_tls(reqwest::Client::builder())?
+        let http = reqwest::Client::builder()
             .timeout(self.timeout)
             .connect_timeout(self.connect_timeout)
             .user_agent(user_agent())
@@ -186,40 +186,6 @@ impl ClientBuilder {
         }));
         Ok(Client::new_with_client(&base_url, http, context))
     }
-}
-
-/// Sets reqwest's TLS for the `rustls` feature: a rustls configuration on `ring`.
-///
-/// reqwest is built with `rustls-no-provider` (its default provider, aws-lc-rs, has a C build
-/// that was most of a clean build of this crate), so it has no crypto provider of its own and
-/// would panic in `build` when the application has installed none. Installing `ring` as the
-/// process default would fix that, but it is process-wide state the application may want to set
-/// itself (a later `install_default` of its own would fail). reqwest takes a finished
-/// configuration instead, so this one is made as reqwest makes its own: the process default
-/// provider if there is one, else `ring`; TLS 1.2 and 1.3; the platform's verifier; HTTP/1.1
-/// offered by ALPN (this crate's reqwest has no HTTP/2). reqwest recognises the configuration by
-/// its type, hence the `rustls` version in Cargo.toml that unifies with reqwest's.
-#[cfg(all(feature = "rustls", not(feature = "native-tls")))]
-fn with_tls(http: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, Error> {
-    use rustls_platform_verifier::BuilderVerifierExt as _;
-
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .and_then(|builder| builder.with_platform_verifier())
-        .map_err(|e| Error::invalid_input("client: cannot set up TLS").with_source(e))?
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(http.tls_backend_preconfigured(config))
-}
-
-/// Leaves reqwest's TLS as it is: its native TLS when `native-tls` is on (reqwest prefers it
-/// to rustls when both are on), none when neither is.
-#[cfg(not(all(feature = "rustls", not(feature = "native-tls"))))]
-fn with_tls(http: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder, Error> {
-    Ok(http)
 }
 
 /// `JdcloudSdkRust/<crate version> vm/<api version>`, in the form of JD Cloud's other SDKs.

@@ -10,7 +10,7 @@ mod common;
 #[path = "../build_support/validate.rs"]
 mod validate;
 
-use serde_yaml::{Mapping, Value};
+use yaml_serde::{Mapping, Value};
 
 const SPEC: &str = "spec/vm.yaml";
 const OPERATION_PATH: &str = "/regions/{regionId}/instances/{instanceId}:attachNetworkInterface";
@@ -57,7 +57,7 @@ fn operation(spec: &mut Value) -> &mut Value {
 
 /// Validates `spec` as `build.rs` would, and returns its one-line error.
 fn rejection(spec: &Value) -> String {
-    let text = serde_yaml::to_string(spec).expect("YAML");
+    let text = yaml_serde::to_string(spec).expect("YAML");
     match validate::parse_and_validate(SPEC, &text) {
         Ok(_) => panic!("the broken spec was accepted"),
         Err(line) => {
@@ -70,7 +70,7 @@ fn rejection(spec: &Value) -> String {
 
 /// Breaks a copy of the real spec with `edit` and returns the validator's line.
 fn break_spec(edit: impl FnOnce(&mut Value)) -> String {
-    let mut spec: Value = serde_yaml::from_str(&spec_text()).unwrap();
+    let mut spec: Value = yaml_serde::from_str(&spec_text()).unwrap();
     edit(&mut spec);
     rejection(&spec)
 }
@@ -243,7 +243,7 @@ fn prose(value: &Value, at: &str, out: &mut Vec<(String, String)>) {
 }
 
 fn all_prose() -> Vec<(String, String)> {
-    let spec: Value = serde_yaml::from_str(&spec_text()).unwrap();
+    let spec: Value = yaml_serde::from_str(&spec_text()).unwrap();
     let mut out = Vec::new();
     prose(&spec, "", &mut out);
     out

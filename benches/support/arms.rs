@@ -2,9 +2,6 @@
 //! `attachNetworkInterface` through the SDK, and plain reqwest sending the same bytes.
 #![allow(dead_code)]
 
-#[path = "../../tests/plain_http/mod.rs"]
-mod plain_http;
-
 use std::{sync::Arc, time::Duration};
 
 use jdcloud_vm::{Client, Credentials, RetryConfig};
@@ -103,7 +100,6 @@ impl Plain {
     /// The client a hand-written caller would build: the SDK's timeouts and its `user-agent`,
     /// so that both arms put the same bytes on the wire.
     pub fn new(endpoint: &str) -> Plain {
-        plain_http::install_crypto_provider();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))

@@ -37,10 +37,10 @@ pub fn builder(server: &MockServer) -> jdcloud_vm::ClientBuilder {
 }
 
 /// The spec, read at test time, so tests follow it rather than retype it.
-pub fn spec() -> serde_yaml::Value {
+pub fn spec() -> yaml_serde::Value {
     let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spec/vm.yaml"))
         .expect("spec/vm.yaml");
-    serde_yaml::from_str(&text).expect("the spec is YAML")
+    yaml_serde::from_str(&text).expect("the spec is YAML")
 }
 
 /// One documented error of the spec: its example name, HTTP status and JSON body.
