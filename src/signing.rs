@@ -42,7 +42,7 @@
 //! # Ok::<(), jdcloud_vm::Error>(())
 //! ```
 
-use std::{borrow::Cow, fmt, fmt::Write as _};
+use std::{borrow::Cow, fmt};
 
 use hmac::{KeyInit, Mac};
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
@@ -176,16 +176,21 @@ pub(crate) fn sign_with_key(
 ) -> String {
     let (canonical, signed_headers) = canonical(key.algorithm, request);
     let name = key.algorithm.name();
-    let string_to_sign = format!(
-        "{name}\n{date}\n{}\n{}",
-        key.scope,
-        hex(&Sha256::digest(canonical.as_bytes()))
-    );
+    let canonical_hash = hex(&Sha256::digest(canonical.as_bytes()));
+    let string_to_sign = [name, "\n", date, "\n", &key.scope, "\n", &canonical_hash].concat();
     let signature = hex(&hmac(&key.key, string_to_sign.as_bytes()));
-    format!(
-        "{name} Credential={access_key}/{}, SignedHeaders={signed_headers}, Signature={signature}",
-        key.scope
-    )
+    [
+        name,
+        " Credential=",
+        access_key,
+        "/",
+        &key.scope,
+        ", SignedHeaders=",
+        &signed_headers,
+        ", Signature=",
+        &signature,
+    ]
+    .concat()
 }
 
 /// The canonical request, for tests and for debugging a signature mismatch.
@@ -198,17 +203,11 @@ pub fn canonical_request(algorithm: SigningAlgorithm, request: &SignableRequest<
 /// debugged with is exactly what was signed.
 fn canonical(algorithm: SigningAlgorithm, request: &SignableRequest<'_>) -> (String, String) {
     let headers = canonical_headers(algorithm, request.headers);
-    let mut out = format!(
-        "{}\n{}\n{}\n",
-        request.method,
-        canonical_path(request.path),
-        canonical_query(request.query)
-    );
-    for (name, value) in &headers {
-        let _ = writeln!(out, "{name}:{value}");
-    }
-    let signed: Vec<&str> = headers.iter().map(|(name, _)| name.as_ref()).collect();
-    let signed = signed.join(";");
+    let signed = headers
+        .iter()
+        .map(|(name, _)| name.as_ref())
+        .collect::<Vec<&str>>()
+        .join(";");
     let payload_hash = match headers
         .iter()
         .find(|(name, _)| name == CONTENT_SHA256_HEADER)
@@ -216,7 +215,20 @@ fn canonical(algorithm: SigningAlgorithm, request: &SignableRequest<'_>) -> (Str
         Some((_, value)) => value.to_string(),
         None => hex(&Sha256::digest(request.body)),
     };
-    let _ = write!(out, "\n{signed}\n{payload_hash}");
+    let path = canonical_path(request.path);
+    let query = canonical_query(request.query);
+    let mut out = String::with_capacity(256 + request.path.len() + request.query.len());
+    for part in [request.method, "\n", &path, "\n", &query, "\n"] {
+        out.push_str(part);
+    }
+    for (name, value) in &headers {
+        for part in [name.as_ref(), ":", value, "\n"] {
+            out.push_str(part);
+        }
+    }
+    for part in ["\n", &signed, "\n", &payload_hash] {
+        out.push_str(part);
+    }
     (out, signed)
 }
 
@@ -347,10 +359,14 @@ impl SigningKey {
 fn canonical_headers<'a>(
     algorithm: SigningAlgorithm,
     headers: &'a [(&'a str, &'a str)],
-) -> Vec<(String, Cow<'a, str>)> {
-    let mut out: Vec<(String, Cow<'a, str>)> = Vec::with_capacity(headers.len());
+) -> Vec<(Cow<'a, str>, Cow<'a, str>)> {
+    let mut out: Vec<(Cow<'a, str>, Cow<'a, str>)> = Vec::with_capacity(headers.len());
     for &(name, value) in headers {
-        let name = name.trim().to_ascii_lowercase();
+        let name = name.trim();
+        let name = match name.bytes().any(|b| b.is_ascii_uppercase()) {
+            true => Cow::Owned(name.to_ascii_lowercase()),
+            false => Cow::Borrowed(name),
+        };
         let value = normalise_value(algorithm, value);
         match out.iter_mut().find(|(n, _)| *n == name) {
             Some((_, existing)) => {
