@@ -9,10 +9,17 @@ mod api_version;
 mod builders;
 #[path = "build_support/documented_errors.rs"]
 mod documented_errors;
+#[path = "build_support/idempotency.rs"]
+mod idempotency;
 #[path = "build_support/property_order.rs"]
 mod property_order;
 #[path = "build_support/validate.rs"]
 mod validate;
+#[path = "build_support/waiters.rs"]
+mod waiters;
+#[allow(dead_code)]
+#[path = "src/answer_path.rs"]
+mod answer_path;
 
 use std::{env, fs, path::PathBuf, process};
 
@@ -21,6 +28,7 @@ const SPEC: &str = "spec/vm.yaml";
 fn main() {
     println!("cargo:rerun-if-changed={SPEC}");
     println!("cargo:rerun-if-changed=build_support");
+    println!("cargo:rerun-if-changed=src/answer_path.rs");
     if let Err(line) = generate() {
         // One readable line instead of a generator panic or a wall of compile errors.
         eprintln!("error: {line}");
@@ -50,6 +58,8 @@ fn generate() -> Result<(), String> {
     property_order::keep_spec_order(&mut file, &spec);
     api_version::drop_api_version_header(&mut file, SPEC)?;
     builders::finish(&mut file, &spec, &errors).map_err(|e| format!("{SPEC}: {e}"))?;
+    file.items
+        .extend(waiters::generate(&spec, &errors).map_err(|e| format!("{SPEC}: {e}"))?);
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     write(&out_dir.join("vm.rs"), &prettyplease::unparse(&file))?;
     write(

@@ -164,6 +164,7 @@ pub fn finish(
             }
         });
 
+        let (token, token_impl) = crate::idempotency::fill(spec, op, block).unzip();
         let self_ty = &block.self_ty;
         let generics = &block.generics;
         let addition: syn::ItemImpl = parse_quote! {
@@ -178,13 +179,14 @@ pub fn finish(
                     self,
                 ) -> ::std::result::Result<ResponseValue<#success>, crate::Error> {
                     #(#checks)*
-                    self.send_generated()
+                    self #token .send_generated()
                         .await
                         .map_err(|e| crate::progenitor_errors::into_error(e, #operation))
                 }
             }
         };
         builder.push(syn::Item::Impl(addition));
+        builder.extend(token_impl);
         if let Some(paged) = paged_impl {
             builder.push(syn::parse2(paged).map_err(|e| format!("operation `{id}`: {e}"))?);
         }

@@ -41,6 +41,10 @@ macro_rules! error_kinds {
             Transport,
             /// A response body that cannot be decoded, or is larger than the limit.
             MalformedResponse,
+            /// A waiter (`Client::wait_until_*`) found that what it awaited cannot happen any
+            /// more: the resource is in a failure state (an instance in `error`, say). The message
+            /// names what was awaited and what was seen.
+            WaitFailed,
         }
     };
 }

@@ -3,6 +3,7 @@
 #![warn(missing_docs, unreachable_pub, rust_2018_idioms)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod answer_path;
 mod checks;
 mod classify;
 mod client_builder;
@@ -10,6 +11,7 @@ mod credentials;
 mod error;
 mod generated;
 mod hooks;
+mod idempotency;
 mod lost_answers;
 mod meta;
 pub mod paging;

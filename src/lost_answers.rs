@@ -1,81 +1,134 @@
 //! No false failures after a lost answer.
 //!
-//! Attach and detach carry no idempotency token. When an attempt times out after it was sent,
-//! the service may well have applied it, and the retry is then refused: the attach as
-//! `NetworkInterfaceInUse`, the detach as not attached, or either as `Conflict with underlay
-//! task` while the task the lost attempt started still runs (JD Cloud's take minutes). Before
-//! reporting such a refusal, the client asks `describeInstance` whether the interface is where
-//! the caller wanted it (for a task conflict, until the task has had [`PATIENCE`] to end); if
-//! it is, the call succeeded, and says so in a trace.
+//! Most of JD Cloud's actions carry no idempotency token (start, stop, delete, attach, detach,
+//! …). When an attempt times out after it was sent, the service may well have applied it, and
+//! the retry is then refused: a stop as `Invalid instance status` (already stopped), an attach as
+//! in use, either as `Conflict with underlay task` while the task the lost attempt started still
+//! runs. The spec says, per operation (`x-jdcloud-lost-answer`), which refusal kinds may mean
+//! "already applied", and which of its waiters shows it (the waiter's arguments taken from the
+//! call's own inputs of the same names); for each kind, how long the lost attempt's task may
+//! take to show. Before reporting such a refusal, the client runs that waiter for that long
+//! (at least one poll); when it succeeds, the call succeeded, and says so in a trace. Any other
+//! refusal, or a waiter that does not succeed, leaves the refusal as it was.
+//!
+//! build.rs generates the table of declarations (`build_support/waiters.rs`); nothing here
+//! names an operation.
 
 use std::time::Duration;
 
-use crate::{signing::percent_decode, Client, Error, ErrorKind};
+use crate::{signing::percent_decode, waiters::Waiter, Client, Error, ErrorKind};
 
-/// How long a call whose answer was lost waits for the task its attempt may have started.
-pub(crate) const PATIENCE: Duration = Duration::from_secs(300);
+/// How a lost answer of one operation is recognised as applied, as build.rs generates it.
+#[derive(Debug)]
+pub(crate) struct LostAnswer {
+    /// The operation, as the client names it (progenitor's `OperationInfo::operation_id`).
+    pub(crate) operation: &'static str,
+    /// The operation's path in the spec, `/regions/{regionId}/instances/{instanceId}:…`.
+    pub(crate) path: &'static str,
+    /// The refusals that may mean "applied", each with how long to wait for it to show.
+    pub(crate) refusals: &'static [(ErrorKind, Duration)],
+    /// The waiter whose success shows the call applied.
+    pub(crate) waiter: &'static Waiter,
+    /// For each of the waiter's arguments, the call's input it is taken from (a path or query
+    /// parameter, or a top-level field of the JSON body).
+    pub(crate) inputs: &'static [&'static str],
+}
 
-/// The request id of the `describeInstance` that found `request` applied, when it is.
+/// The request id of the answer that found `request` applied, when it is.
 pub(crate) async fn resolve(
     client: &Client,
     operation: &str,
     request: &reqwest::Request,
     refusal: &Error,
 ) -> Option<String> {
-    let wanted_attached = match operation {
-        "attach_network_interface" => true,
-        "detach_network_interface" => false,
-        _ => return None,
-    };
-    let patience = match (wanted_attached, refusal.kind()) {
-        (_, ErrorKind::TaskConflict) => PATIENCE,
-        (true, ErrorKind::NetworkInterfaceInUse) => Duration::ZERO,
-        // JD Cloud documents no message for an interface that is not attached there.
-        (false, ErrorKind::FailedPrecondition) => Duration::ZERO,
-        _ => return None,
-    };
-    let (region, instance) = region_and_instance(request.url())?;
-    let body: serde_json::Value = serde_json::from_slice(request.body()?.as_bytes()?).ok()?;
-    let interface = body.get("networkInterfaceId")?.as_str()?;
+    let declared = crate::generated::declared::LOST_ANSWERS
+        .iter()
+        .find(|l| l.operation == operation)?;
+    let patience = declared
+        .refusals
+        .iter()
+        .find(|(kind, _)| *kind == refusal.kind())?
+        .1;
+    let arguments: Vec<String> = declared
+        .inputs
+        .iter()
+        .map(|input| input_of(request, declared.path, input))
+        .collect::<Option<_>>()?;
+    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
     // Boxed: this runs inside the hooks, which it enters again.
-    let described =
-        Box::pin(client.poll_until(&region, &instance, interface, wanted_attached, patience))
-            .await
-            .ok()?;
+    let seen = Box::pin(crate::waiters::run(
+        client,
+        declared.waiter,
+        &arguments,
+        patience,
+    ))
+    .await
+    .ok()?
+    .unwrap_or_default();
     tracing::info!(
         operation,
-        instance = %instance,
-        network_interface = interface,
+        arguments = ?arguments,
         refused = ?refusal.kind(),
         refusal_request_id = refusal.request_id(),
-        describe_request_id = %described,
+        shown_by = declared.waiter.method,
+        describe_request_id = %seen,
         "an earlier attempt was applied though its answer was lost: the call succeeded"
     );
-    Some(described)
+    Some(seen)
 }
 
-/// The `regionId` and `instanceId` of `/v1/regions/{regionId}/instances/{instanceId}:action`.
-fn region_and_instance(url: &reqwest::Url) -> Option<(String, String)> {
-    let mut segments = url.path_segments()?.skip_while(|s| *s != "regions");
-    segments.next();
-    let region = percent_decode(segments.next()?).into_owned();
-    (segments.next()? == "instances").then_some(())?;
-    let instance = percent_decode(segments.next()?);
-    let instance = instance.split(':').next()?.to_owned();
-    Some((region, instance))
+/// The value of the call's input `name`: a parameter of the path (matched against the spec's
+/// `template`), of the query, or a top-level field of the JSON body.
+fn input_of(request: &reqwest::Request, template: &str, name: &str) -> Option<String> {
+    if let Some(value) = path_parameter(request.url().path(), template, name) {
+        return Some(value);
+    }
+    if let Some((_, value)) = request.url().query_pairs().find(|(k, _)| k == name) {
+        return Some(value.into_owned());
+    }
+    let body: serde_json::Value = serde_json::from_slice(request.body()?.as_bytes()?).ok()?;
+    match body.get(name)? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
+}
+
+/// The parameter `name` of `path`, sent for `template` (`…/instances/{instanceId}:action`):
+/// the template's segments match the path's last ones, behind the base path.
+fn path_parameter(path: &str, template: &str, name: &str) -> Option<String> {
+    let wanted: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+    let sent: Vec<&str> = path.split('/').collect();
+    let sent = sent.get(sent.len().checked_sub(wanted.len())?..)?;
+    let placeholder = format!("{{{name}}}");
+    wanted.iter().zip(sent).find_map(|(pattern, segment)| {
+        let at = pattern.find(&placeholder)?;
+        let (before, after) = (&pattern[..at], &pattern[at + placeholder.len()..]);
+        let segment = percent_decode(segment);
+        let value = segment.strip_prefix(before)?.strip_suffix(after)?;
+        Some(value.to_owned())
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn the_ids_come_from_the_path() {
-        let url = reqwest::Url::parse(
-            "http://h/v1/regions/cn-north-1/instances/i-abc:attachNetworkInterface",
-        )
-        .unwrap();
-        assert_eq!(
-            super::region_and_instance(&url),
-            Some(("cn-north-1".into(), "i-abc".into()))
-        );
+    fn inputs_come_from_the_path_the_query_and_the_body() {
+        let template = "/regions/{regionId}/instances/{instanceId}:attachNetworkInterface";
+        let url = "http://h/v1/regions/cn-north-1/instances/i-abc%3AattachNetworkInterface?x=1";
+        let mut request = reqwest::Request::new(reqwest::Method::POST, url.parse().unwrap());
+        *request.body_mut() = Some(r#"{"networkInterfaceId":"port-1","autoDelete":true}"#.into());
+        let input = |name| input_of(&request, template, name);
+        assert_eq!(input("regionId").as_deref(), Some("cn-north-1"));
+        assert_eq!(input("instanceId").as_deref(), Some("i-abc"));
+        assert_eq!(input("networkInterfaceId").as_deref(), Some("port-1"));
+        assert_eq!(input("autoDelete").as_deref(), Some("true"));
+        assert_eq!(input("x").as_deref(), Some("1"));
+        assert_eq!(input("missing"), None);
+        let plain = "/v1/regions/r/instances/i-1:attachNetworkInterface";
+        assert_eq!(path_parameter(plain, template, "instanceId").as_deref(), Some("i-1"));
+        assert_eq!(path_parameter("/v1/other", template, "instanceId"), None);
     }
 }
