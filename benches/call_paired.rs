@@ -119,6 +119,36 @@ fn main() {
         hand_signed,
     } = Callers::start();
 
+    // For a profiler (valgrind --tool=callgrind, perf): `PROFILE_ARM=0|1|2` (SDK, reqwest,
+    // reqwest signing by hand) runs only that arm, CALLS_IN_FLIGHT calls 64 in flight (or
+    // CALLS one at a time with `PROFILE_SEQUENTIAL=1`), and prints nothing.
+    if let Some(arm) = std::env::var("PROFILE_ARM").ok().and_then(|a| a.parse().ok()) {
+        let callers = std::sync::Arc::new((sdk, plain, hand_signed));
+        rt.block_on(async {
+            if std::env::var_os("PROFILE_SEQUENTIAL").is_some() {
+                let (sdk, plain, hand_signed) = &*callers;
+                for _ in 0..env("CALLS", 2000) {
+                    call(arm, sdk, plain, hand_signed).await;
+                }
+                return;
+            }
+            for _ in 0..env("CALLS_IN_FLIGHT", 6400) / IN_FLIGHT {
+                let mut set = tokio::task::JoinSet::new();
+                for _ in 0..IN_FLIGHT {
+                    let callers = callers.clone();
+                    set.spawn(async move {
+                        let (sdk, plain, hand_signed) = &*callers;
+                        call(arm, sdk, plain, hand_signed).await
+                    });
+                }
+                while let Some(done) = set.join_next().await {
+                    done.unwrap();
+                }
+            }
+        });
+        return;
+    }
+
     let sequential = rounds(&rt, round_count, calls, |arm, calls| {
         let (sdk, plain, hand_signed) = (&sdk, &plain, &hand_signed);
         async move {

@@ -427,6 +427,12 @@ fn check_path<'a>(spec: &'a OpenAPI, steps: &[Step<'_>], mut schema: &'a Schema,
         if step.list == List::Whole {
             continue;
         }
+        if let (List::Where(sub, value), SchemaKind::Type(Type::Object(_))) = (&step.list, &schema.schema_kind) {
+            // A filter on an object: a list of one.
+            check_path(spec, sub, schema, arguments)?;
+            check_value("", value, arguments)?;
+            continue;
+        }
         let SchemaKind::Type(Type::Array(array)) = &schema.schema_kind else {
             return Err(format!("`{}` is not a list", step.name));
         };

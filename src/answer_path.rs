@@ -2,8 +2,9 @@
 //! (`x-jdcloud-waiters`, see `src/waiters.rs`).
 //!
 //! A path is JSON names joined by `.`; a name may be followed by `[]` (every element of that
-//! list) or `[?sub.path==value]` (the elements whose `sub.path` has that value; a value
-//! `$name` is the waiter's argument `name`). It yields every value it reaches, `null` left out:
+//! list) or `[?sub.path==value]` (the elements whose `sub.path` has that value, a value that is
+//! not a list taken as a list of one; a value `$name` is the waiter's argument `name`). It
+//! yields every value it reaches, `null` left out:
 //!
 //! ```text
 //! result.instance.status
@@ -106,7 +107,12 @@ pub(crate) fn values<'v, 'a>(
                 List::Each => next.extend(found.as_array().into_iter().flatten()),
                 List::Where(sub, wanted) => {
                     let wanted = resolve(wanted, |name| argument(name));
-                    next.extend(found.as_array().into_iter().flatten().filter(|element| {
+                    // A value that is not a list is filtered as a list of one.
+                    let elements = match found.as_array() {
+                        Some(list) => list.iter().collect(),
+                        None => vec![found],
+                    };
+                    next.extend(elements.into_iter().filter(|element| {
                         values(element, sub, argument)
                             .iter()
                             .any(|v| is(v, wanted))
@@ -148,6 +154,8 @@ mod tests {
         );
         assert!(eval(&answer, "result.instance.dataDisks[?cloudDisk.diskId==d-9]").is_empty());
         assert!(eval(&answer, "result.instance.elasticIpId").is_empty());
+        assert_eq!(eval(&answer, "result[?instance.status==running]").len(), 1);
+        assert!(eval(&answer, "result[?instance.status==stopped]").is_empty());
         assert!(eval(&answer, "result.instance.missing.deeper").is_empty());
     }
 
