@@ -251,10 +251,18 @@ impl Client {
         let mut attempt = 1;
         // Whether an earlier attempt may have reached the service although its answer was lost.
         let mut maybe_applied = false;
+        // Kept while another attempt, or the resolution of a lost answer, may need it: the last
+        // attempt sends it as it is (with retries off, the only one).
+        let mut original = Some(original);
         loop {
-            let mut request = original
-                .try_clone()
-                .expect("a body in memory can be cloned");
+            let last = attempt >= retry.get_max_attempts() && !maybe_applied;
+            let mut request = match original.take_if(|_| last) {
+                Some(request) => request,
+                None => original
+                    .as_ref()
+                    .and_then(reqwest::Request::try_clone)
+                    .expect("a body in memory can be cloned"),
+            };
             self.inner().sign(&mut request, region)?;
             let span = tracing::debug_span!(
                 "jdcloud_vm.attempt",
@@ -275,9 +283,9 @@ impl Client {
                 false => None,
             };
             let Some(delay) = delay else {
-                if maybe_applied {
+                if let Some(original) = original.as_ref().filter(|_| maybe_applied) {
                     if let Some(request_id) =
-                        crate::lost_answers::resolve(self, operation, &original, &error).await
+                        crate::lost_answers::resolve(self, operation, original, &error).await
                     {
                         return Ok(Answer::resolved(&request_id));
                     }
