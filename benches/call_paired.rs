@@ -122,6 +122,16 @@ fn main() {
     // For a profiler (valgrind --tool=callgrind, perf): `PROFILE_ARM=0|1|2` (SDK, reqwest,
     // reqwest signing by hand) runs only that arm, CALLS_IN_FLIGHT calls 64 in flight (or
     // CALLS one at a time with `PROFILE_SEQUENTIAL=1`), and prints nothing.
+    if std::env::var_os("PROFILE_SIZES").is_some() {
+        // What each task of the in-flight rounds holds: the size of one call's future.
+        println!(
+            "future of one call, bytes: SDK {}, reqwest {}, reqwest signing by hand {}",
+            std::mem::size_of_val(&arms::sdk_call(&sdk)),
+            std::mem::size_of_val(&plain.call()),
+            std::mem::size_of_val(&hand_signed.call()),
+        );
+        return;
+    }
     if let Some(arm) = std::env::var("PROFILE_ARM").ok().and_then(|a| a.parse().ok()) {
         let callers = std::sync::Arc::new((sdk, plain, hand_signed));
         rt.block_on(async {
