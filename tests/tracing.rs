@@ -120,3 +120,43 @@ async fn calls_are_silent_at_info() {
     let text = traced_attach(Level::INFO).await;
     assert!(!text.contains("jdcloud_vm"), "{text}");
 }
+
+#[tokio::test]
+async fn a_wait_has_a_span_naming_the_waiter_and_what_it_awaits() {
+    let server = MockServer::start().await;
+    let describe = |status: &str| {
+        ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "requestId": "req-wait",
+            "result": {"instance": {"instanceId": common::INSTANCE, "status": status}},
+        }))
+    };
+    Mock::given(method("GET"))
+        .respond_with(describe("starting"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(describe("running"))
+        .mount(&server)
+        .await;
+    let client = builder(&server).build().unwrap();
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(captured.writer())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    client
+        .wait_until_instance_running(common::REGION, common::INSTANCE, Duration::from_secs(10))
+        .await
+        .expect("running at the second poll");
+    let text = captured.text().replace('"', "");
+    let span = format!(
+        "jdcloud_vm.wait{{waiter=wait_until_instance_running awaits=instance {} running",
+        common::INSTANCE
+    );
+    assert!(text.contains(&span), "{text}");
+    assert!(text.contains("not yet") && text.contains("done"), "{text}");
+}

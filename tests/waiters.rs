@@ -1,7 +1,7 @@
 //! The waiters the spec declares (`x-jdcloud-waiters`), run by the one generic runner, against
 //! a wiremock `describeInstance`: success, a failure state ending the wait at once, a timeout
 //! naming what was awaited, `Conflict with underlay task` waited out, an error acceptor
-//! (deleted = not found), list filters (disks), cancel-safety, and the trace.
+//! (deleted = not found), list filters (disks), and cancel-safety (the trace: tests/tracing.rs).
 
 mod common;
 
@@ -215,43 +215,4 @@ async fn dropping_a_wait_stops_its_polling() {
         .wait_until_instance_running(REGION, INSTANCE, Duration::from_secs(5))
         .await
         .expect("a fresh wait");
-}
-
-#[tokio::test]
-async fn a_wait_is_traced() {
-    use tracing_subscriber::fmt::MakeWriter;
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    impl<'a> MakeWriter<'a> for Lines {
-        type Writer = Lines;
-        fn make_writer(&'a self) -> Lines {
-            self.clone()
-        }
-    }
-    let lines = Lines::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(lines.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let (server, _) = serve(vec![status("starting"), status("running")]).await;
-    client(&server)
-        .wait_until_instance_running(REGION, INSTANCE, Duration::from_secs(10))
-        .await
-        .unwrap();
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("jdcloud_vm.wait"), "{text}");
-    assert!(text.contains("wait_until_instance_running"), "{text}");
-    assert!(text.contains("not yet") && text.contains("done"), "{text}");
 }
