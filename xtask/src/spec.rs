@@ -232,7 +232,6 @@ impl Types {
 }
 
 struct Ctx<'a> {
-    overlay: &'a Overlay,
     types: Types,
     ops: &'a [Operation],
     warnings: Vec<String>,
@@ -285,6 +284,11 @@ impl Ctx<'_> {
                     }
                 }
             }
+            None if base.eq_ignore_ascii_case("object") => {
+                // An open object (the overlay's SDK-only fields whose model no page defines).
+                item.insert("type".into(), "object".into());
+                item.insert("additionalProperties".into(), true.into());
+            }
             None => match self.types.resolve(op, &base) {
                 Some(schema) => {
                     item.insert(
@@ -332,7 +336,6 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     ops.sort_by(|a, b| a.id.cmp(&b.id));
     let types = Types::build(&ops);
     let mut cx = Ctx {
-        overlay,
         types,
         ops: &ops,
         warnings: Vec::new(),
@@ -899,13 +902,20 @@ pub fn apply_fields(ops: &mut [Operation], overlay: &Overlay) -> Result<(), Stri
         }
     }
     for c in &overlay.corrections {
-        let (owner, name) = c
-            .at
-            .split_once('.')
-            .ok_or_else(|| format!("overlay corrections: `{}` is not <op>.<field>", c.at))?;
+        // `<op>.<param>`, `<Type>.<field>` or `<op>.<Type>.<field>` (a type of one operation,
+        // such as its `Result`).
+        let parts: Vec<&str> = c.at.split('.').collect();
+        let (only_op, owner, name) = match parts[..] {
+            [owner, name] => (None, owner, name),
+            [op, owner, name] => (Some(op), owner, name),
+            _ => return Err(format!("overlay corrections: `{}` is not <op>.<field>, <Type>.<field> or <op>.<Type>.<field>", c.at)),
+        };
         let mut hit = false;
         for op in ops.iter_mut() {
-            let on_op = op.id == owner;
+            if only_op.is_some_and(|o| o != op.id) {
+                continue;
+            }
+            let on_op = only_op.is_none() && op.id == owner;
             let fields = op
                 .zh
                 .params
