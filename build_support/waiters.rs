@@ -7,7 +7,7 @@
 //! ```yaml
 //! x-jdcloud-waiters:
 //!   InstanceRunning:
-//!     description: Until the instance's `status` is `running`; ends at once on `error`.
+//!     documentation: Until the instance's `status` is `running`; ends at once on `error`.
 //!     operation: describeInstance        # the operation polled
 //!     arguments: [regionId, instanceId]  # the method's `&str` arguments, in order: each that
 //!                                        # names an input of the operation sets it; acceptors
@@ -298,7 +298,7 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
         out.push(Waiter {
             name: name.clone(),
             method,
-            description: w.get("description").and_then(Value::as_str).unwrap_or("").trim().to_owned(),
+            description: w.get("documentation").and_then(Value::as_str).unwrap_or("").trim().to_owned(),
             operation,
             arguments,
             sets,

@@ -35,7 +35,7 @@ fn generate(name: &str, waiter: &str) -> Result<String, String> {
 }
 
 const RESIZED: &str = r#"
-description: Waits until the instance has the type asked for.
+documentation: Waits until the instance has the type asked for.
 operation: describeInstance
 arguments: [regionId, instanceId, instanceType]
 awaits: instance {instanceId} of type {instanceType}
