@@ -132,7 +132,10 @@ fn main() {
         );
         return;
     }
-    if let Some(arm) = std::env::var("PROFILE_ARM").ok().and_then(|a| a.parse().ok()) {
+    if let Some(arm) = std::env::var("PROFILE_ARM")
+        .ok()
+        .and_then(|a| a.parse().ok())
+    {
         let callers = std::sync::Arc::new((sdk, plain, hand_signed));
         rt.block_on(async {
             if std::env::var_os("PROFILE_SEQUENTIAL").is_some() {

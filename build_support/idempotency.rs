@@ -37,7 +37,9 @@ pub fn fill(
     }
     if let Some((type_name, fields)) = body_tokens(spec, op, &marked) {
         let ty = format_ident!("{type_name}");
-        let fields = fields.iter().map(|f| format_ident!("{}", f.to_snake_case()));
+        let fields = fields
+            .iter()
+            .map(|f| format_ident!("{}", f.to_snake_case()));
         steps.push(quote! {
             self.body = self.body.and_then(|body| {
                 let mut body = types::#ty::try_from(body).map_err(|e| e.to_string())?;
@@ -76,7 +78,9 @@ fn body_tokens(
     let ReferenceOr::Item(body) = op.request_body.as_ref()? else {
         return None;
     };
-    let ReferenceOr::Reference { reference } = body.content.get("application/json")?.schema.as_ref()? else {
+    let ReferenceOr::Reference { reference } =
+        body.content.get("application/json")?.schema.as_ref()?
+    else {
         return None;
     };
     let name = reference.strip_prefix("#/components/schemas/")?;

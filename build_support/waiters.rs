@@ -107,10 +107,15 @@ pub fn generate(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<syn::It
         let operation = format_ident!("{}", w.operation.to_snake_case());
         let operation_name = w.operation.to_snake_case();
         let arguments = &w.arguments;
-        let setters = w.arguments.iter().enumerate().filter(|(i, _)| w.sets[*i]).map(|(i, a)| {
-            let setter = format_ident!("{}", a.to_snake_case());
-            quote!(.#setter(arguments[#i]))
-        });
+        let setters = w
+            .arguments
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| w.sets[*i])
+            .map(|(i, a)| {
+                let setter = format_ident!("{}", a.to_snake_case());
+                quote!(.#setter(arguments[#i]))
+            });
         let awaits = &w.awaits;
         let min = (w.min_delay * 1000.0).round() as u64;
         let max = (w.max_delay * 1000.0).round() as u64;
@@ -134,7 +139,10 @@ pub fn generate(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<syn::It
                 })
             }
         });
-        let params = w.arguments.iter().map(|a| format_ident!("{}", a.to_snake_case()));
+        let params = w
+            .arguments
+            .iter()
+            .map(|a| format_ident!("{}", a.to_snake_case()));
         let args = params.clone();
         let doc = format!(
             "{}\n\nPolls [`{operation_name}`](Client::{operation_name}), at least once, then \
@@ -194,7 +202,9 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
         let here = format!("{WAITERS}.{name}");
         let method = format!("wait_until_{}", name.to_snake_case());
         if !name.chars().all(|c| c.is_ascii_alphanumeric()) || !methods.insert(method.clone()) {
-            return Err(format!("{here}: a waiter's name is UpperCamelCase, one per method"));
+            return Err(format!(
+                "{here}: a waiter's name is UpperCamelCase, one per method"
+            ));
         }
         let text = |key: &str| -> Result<String, String> {
             w.get(key)
@@ -208,7 +218,9 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
                 Some(v) => v
                     .as_f64()
                     .filter(|s| *s > 0.0 && *s <= 3600.0)
-                    .ok_or_else(|| format!("{here}: `{key}` is seconds, more than 0, at most 3600")),
+                    .ok_or_else(|| {
+                        format!("{here}: `{key}` is seconds, more than 0, at most 3600")
+                    }),
             }
         };
         let operation = text("operation")?;
@@ -217,18 +229,29 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
         let arguments: Vec<String> = w
             .get("arguments")
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .ok_or_else(|| format!("{here}: `arguments` (a list of the operation's inputs) is required"))?;
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .ok_or_else(|| {
+                format!("{here}: `arguments` (a list of the operation's inputs) is required")
+            })?;
         let inputs = inputs(spec, op);
         for required in required_inputs(op) {
             if !arguments.contains(&required) {
-                return Err(format!("{here}: `{operation}` needs `{required}`: make it an argument"));
+                return Err(format!(
+                    "{here}: `{operation}` needs `{required}`: make it an argument"
+                ));
             }
         }
         for a in &arguments {
             let used = inputs.contains(a)
                 || w.to_string().contains(&format!("${a}"))
-                || w.get("awaits").and_then(Value::as_str).is_some_and(|t| t.contains(&format!("{{{a}}}")));
+                || w.get("awaits")
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.contains(&format!("{{{a}}}")));
             if !used {
                 return Err(format!("{here}: argument `{a}` is no input of `{operation}` and no acceptor or `awaits` uses it"));
             }
@@ -269,7 +292,8 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
                     .and_then(Value::as_str)
                     .ok_or_else(|| format!("{here}: `errorKind` or `path` is required"))?;
                 let steps = answer_path::parse(path).map_err(|e| format!("{here}: {e}"))?;
-                check_path(spec, &steps, answer, &arguments).map_err(|e| format!("{here}: path `{path}`: {e}"))?;
+                check_path(spec, &steps, answer, &arguments)
+                    .map_err(|e| format!("{here}: path `{path}`: {e}"))?;
                 let value = |v: &Value| -> Result<String, String> {
                     let v = match v {
                         Value::String(s) => s.clone(),
@@ -298,7 +322,12 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
         out.push(Waiter {
             name: name.clone(),
             method,
-            description: w.get("documentation").and_then(Value::as_str).unwrap_or("").trim().to_owned(),
+            description: w
+                .get("documentation")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .trim()
+                .to_owned(),
             operation,
             arguments,
             sets,
@@ -382,7 +411,9 @@ fn known_kind(here: &str, kind: &Value, errors: &DocumentedErrors) -> Result<syn
     if SHARED_KINDS.contains(&kind) || errors.all.iter().any(|e| e.name == kind) {
         Ok(format_ident!("{kind}"))
     } else {
-        Err(format!("{here}: `{kind}` is no ErrorKind (a documented error's name or a shared kind)"))
+        Err(format!(
+            "{here}: `{kind}` is no ErrorKind (a documented error's name or a shared kind)"
+        ))
     }
 }
 
@@ -411,10 +442,18 @@ fn check_value(here: &str, value: &str, arguments: &[String]) -> Result<(), Stri
 }
 
 /// Checks `steps` against the schema they walk; free-form objects end the check.
-fn check_path<'a>(spec: &'a OpenAPI, steps: &[Step<'_>], mut schema: &'a Schema, arguments: &[String]) -> Result<(), String> {
+fn check_path<'a>(
+    spec: &'a OpenAPI,
+    steps: &[Step<'_>],
+    mut schema: &'a Schema,
+    arguments: &[String],
+) -> Result<(), String> {
     for step in steps {
         let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
-            return Err(format!("`{}` is looked up in something that is not an object", step.name));
+            return Err(format!(
+                "`{}` is looked up in something that is not an object",
+                step.name
+            ));
         };
         if object.properties.is_empty() {
             return Ok(());
@@ -423,11 +462,14 @@ fn check_path<'a>(spec: &'a OpenAPI, steps: &[Step<'_>], mut schema: &'a Schema,
             .properties
             .get(step.name)
             .ok_or_else(|| format!("the answer has no `{}` there", step.name))?;
-        schema = resolve_boxed(spec, property).ok_or_else(|| format!("`{}`: unresolved $ref", step.name))?;
+        schema = resolve_boxed(spec, property)
+            .ok_or_else(|| format!("`{}`: unresolved $ref", step.name))?;
         if step.list == List::Whole {
             continue;
         }
-        if let (List::Where(sub, value), SchemaKind::Type(Type::Object(_))) = (&step.list, &schema.schema_kind) {
+        if let (List::Where(sub, value), SchemaKind::Type(Type::Object(_))) =
+            (&step.list, &schema.schema_kind)
+        {
             // A filter on an object: a list of one.
             check_path(spec, sub, schema, arguments)?;
             check_value("", value, arguments)?;
@@ -436,8 +478,12 @@ fn check_path<'a>(spec: &'a OpenAPI, steps: &[Step<'_>], mut schema: &'a Schema,
         let SchemaKind::Type(Type::Array(array)) = &schema.schema_kind else {
             return Err(format!("`{}` is not a list", step.name));
         };
-        let items = array.items.as_ref().ok_or_else(|| format!("`{}`: no items", step.name))?;
-        schema = resolve_boxed(spec, items).ok_or_else(|| format!("`{}`: unresolved $ref", step.name))?;
+        let items = array
+            .items
+            .as_ref()
+            .ok_or_else(|| format!("`{}`: no items", step.name))?;
+        schema = resolve_boxed(spec, items)
+            .ok_or_else(|| format!("`{}`: unresolved $ref", step.name))?;
         if let List::Where(sub, value) = &step.list {
             check_path(spec, sub, schema, arguments)?;
             check_value("", value, arguments)?;
@@ -453,7 +499,10 @@ fn resolve<'a>(spec: &'a OpenAPI, schema: &'a ReferenceOr<Schema>) -> Option<&'a
     }
 }
 
-fn resolve_boxed<'a>(spec: &'a OpenAPI, schema: &'a ReferenceOr<Box<Schema>>) -> Option<&'a Schema> {
+fn resolve_boxed<'a>(
+    spec: &'a OpenAPI,
+    schema: &'a ReferenceOr<Box<Schema>>,
+) -> Option<&'a Schema> {
     match schema {
         ReferenceOr::Item(s) => Some(s),
         ReferenceOr::Reference { reference } => named(spec, reference),
@@ -467,11 +516,18 @@ fn named<'a>(spec: &'a OpenAPI, reference: &str) -> Option<&'a Schema> {
 
 /// The schema of an operation's 2xx JSON answer.
 fn answer_schema<'a>(spec: &'a OpenAPI, op: &'a openapiv3::Operation) -> Option<&'a Schema> {
-    let response = op.responses.responses.iter().find_map(|(status, r)| match status {
-        openapiv3::StatusCode::Code(200..=299) => crate::validate::resolve_response(spec, r),
-        _ => None,
-    })?;
-    resolve(spec, response.content.get("application/json")?.schema.as_ref()?)
+    let response = op
+        .responses
+        .responses
+        .iter()
+        .find_map(|(status, r)| match status {
+            openapiv3::StatusCode::Code(200..=299) => crate::validate::resolve_response(spec, r),
+            _ => None,
+        })?;
+    resolve(
+        spec,
+        response.content.get("application/json")?.schema.as_ref()?,
+    )
 }
 
 /// The operation with this operationId, and its path.
@@ -499,17 +555,16 @@ fn required_inputs(op: &openapiv3::Operation) -> Vec<String> {
 
 /// The names of an operation's inputs: path and query parameters, top-level body fields.
 fn inputs(spec: &OpenAPI, op: &openapiv3::Operation) -> BTreeSet<String> {
-    let mut names: BTreeSet<String> = op
-        .parameters
-        .iter()
-        .filter_map(ReferenceOr::as_item)
-        .filter_map(|p| match p {
-            Parameter::Path { parameter_data, .. } | Parameter::Query { parameter_data, .. } => {
-                Some(parameter_data.name.clone())
-            }
-            _ => None,
-        })
-        .collect();
+    let mut names: BTreeSet<String> =
+        op.parameters
+            .iter()
+            .filter_map(ReferenceOr::as_item)
+            .filter_map(|p| match p {
+                Parameter::Path { parameter_data, .. }
+                | Parameter::Query { parameter_data, .. } => Some(parameter_data.name.clone()),
+                _ => None,
+            })
+            .collect();
     let body = op
         .request_body
         .as_ref()

@@ -113,9 +113,7 @@ pub(crate) fn values<'v, 'a>(
                         None => vec![found],
                     };
                     next.extend(elements.into_iter().filter(|element| {
-                        values(element, sub, argument)
-                            .iter()
-                            .any(|v| is(v, wanted))
+                        values(element, sub, argument).iter().any(|v| is(v, wanted))
                     }))
                 }
             }
@@ -149,7 +147,10 @@ mod tests {
         assert_eq!(eval(&answer, "result.instance.status"), [&json!("running")]);
         assert_eq!(eval(&answer, "result.instance.dataDisks[].status").len(), 2);
         assert_eq!(
-            eval(&answer, "result.instance.dataDisks[?cloudDisk.diskId==$id].status"),
+            eval(
+                &answer,
+                "result.instance.dataDisks[?cloudDisk.diskId==$id].status"
+            ),
             [&json!("attaching")]
         );
         assert!(eval(&answer, "result.instance.dataDisks[?cloudDisk.diskId==d-9]").is_empty());

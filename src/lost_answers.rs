@@ -128,7 +128,10 @@ mod tests {
         assert_eq!(input("x").as_deref(), Some("1"));
         assert_eq!(input("missing"), None);
         let plain = "/v1/regions/r/instances/i-1:attachNetworkInterface";
-        assert_eq!(path_parameter(plain, template, "instanceId").as_deref(), Some("i-1"));
+        assert_eq!(
+            path_parameter(plain, template, "instanceId").as_deref(),
+            Some("i-1")
+        );
         assert_eq!(path_parameter("/v1/other", template, "instanceId"), None);
     }
 }

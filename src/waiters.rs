@@ -220,7 +220,10 @@ fn decide<'a>(
                 match found.as_slice() {
                     [] => format!("`{path}` is absent"),
                     [one] => format!("`{path}` is {one}"),
-                    many => format!("`{path}` is {}", Value::from(many.to_vec().into_iter().cloned().collect::<Vec<_>>())),
+                    many => format!(
+                        "`{path}` is {}",
+                        Value::from(many.to_vec().into_iter().cloned().collect::<Vec<_>>())
+                    ),
                 }
             }
             _ => return None,
@@ -305,11 +308,20 @@ mod tests {
             Ok(serde_json::json!({"result": {"things": [
                 {"id": "t-0", "status": "error"}, {"id": "t-1", "status": status}]}}))
         };
-        assert_eq!(decide(&WAITER, &answer("ready"), &argument).unwrap().0, State::Success);
-        assert_eq!(decide(&WAITER, &answer("error"), &argument).unwrap().0, State::Failure);
+        assert_eq!(
+            decide(&WAITER, &answer("ready"), &argument).unwrap().0,
+            State::Success
+        );
+        assert_eq!(
+            decide(&WAITER, &answer("error"), &argument).unwrap().0,
+            State::Failure
+        );
         assert!(decide(&WAITER, &answer("pending"), &argument).is_none());
         let conflict = Err(Error::new(ErrorKind::TaskConflict));
-        assert_eq!(decide(&WAITER, &conflict, &argument).unwrap().0, State::Retry);
+        assert_eq!(
+            decide(&WAITER, &conflict, &argument).unwrap().0,
+            State::Retry
+        );
         assert_eq!(awaited(&WAITER, &args), "t-1 in r to be ready");
     }
 
@@ -317,7 +329,10 @@ mod tests {
     fn delays_grow_from_the_least_to_the_most() {
         for polls in 1..30 {
             let d = delay(&WAITER, polls);
-            assert!(d >= WAITER.min_delay && d <= WAITER.max_delay, "{polls}: {d:?}");
+            assert!(
+                d >= WAITER.min_delay && d <= WAITER.max_delay,
+                "{polls}: {d:?}"
+            );
         }
         assert!(delay(&WAITER, 1) == WAITER.min_delay);
     }

@@ -83,7 +83,11 @@ async fn a_create_whose_answer_is_lost_is_retried_with_the_same_token() {
     let tokens = client_tokens(&requests);
     assert_eq!(tokens.len(), 2, "the lost attempt and its retry");
     let token = tokens[0].clone().expect("a token was made");
-    assert_eq!(tokens[1].as_deref(), Some(token.as_str()), "the same on the retry");
+    assert_eq!(
+        tokens[1].as_deref(),
+        Some(token.as_str()),
+        "the same on the retry"
+    );
     assert!(uuid_like(&token), "{token}");
     // Everything else of the body is the caller's.
     let body: Value = serde_json::from_slice(&requests[0].body).unwrap();
@@ -149,18 +153,31 @@ async fn lost_stop(retry: ResponseTemplate, instance: Value) -> MockServer {
 }
 
 fn stop(client: &jdcloud_vm::Client) -> jdcloud_vm::builder::StopInstance<'_> {
-    client.stop_instance().region_id(REGION).instance_id(INSTANCE)
+    client
+        .stop_instance()
+        .region_id(REGION)
+        .instance_id(INSTANCE)
 }
 
 #[tokio::test]
 async fn a_stop_whose_answer_is_lost_is_resolved_as_applied() {
     let server = lost_stop(
-        refusal(400, "FAILED_PRECONDITION", "Invalid instance status stopped"),
+        refusal(
+            400,
+            "FAILED_PRECONDITION",
+            "Invalid instance status stopped",
+        ),
         json!({"instanceId": INSTANCE, "status": "stopped"}),
     )
     .await;
-    let answer = stop(&impatient(&server)).send().await.expect("no false failure");
-    assert_eq!(answer.request_id, "req-describe", "the describe that showed it");
+    let answer = stop(&impatient(&server))
+        .send()
+        .await
+        .expect("no false failure");
+    assert_eq!(
+        answer.request_id, "req-describe",
+        "the describe that showed it"
+    );
     let describes = server
         .received_requests()
         .await
@@ -175,7 +192,11 @@ async fn a_stop_whose_answer_is_lost_is_resolved_as_applied() {
 async fn refusals_that_do_not_mean_applied_are_still_reported() {
     // A refusal the spec does not list for a lost stop: reported at once, nothing described.
     let server = lost_stop(
-        refusal(400, "FAILED_PRECONDITION", "stopCharging only applied to postpaid by duration"),
+        refusal(
+            400,
+            "FAILED_PRECONDITION",
+            "stopCharging only applied to postpaid by duration",
+        ),
         json!({"instanceId": INSTANCE, "status": "stopped"}),
     )
     .await;
@@ -200,7 +221,11 @@ async fn refusals_that_do_not_mean_applied_are_still_reported() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(STOP_PATH))
-        .respond_with(refusal(400, "FAILED_PRECONDITION", "Invalid instance status stopped"))
+        .respond_with(refusal(
+            400,
+            "FAILED_PRECONDITION",
+            "Invalid instance status stopped",
+        ))
         .mount(&server)
         .await;
     let e = stop(&impatient(&server)).send().await.expect_err("refused");

@@ -59,9 +59,16 @@ fn a_waiter_added_to_the_spec_is_a_new_method() {
     );
     // It polls describe_instance with the two arguments that are its inputs.
     assert!(squeezed.contains(".describe_instance().region_id(arguments[0usize]).instance_id(arguments[1usize]).send()"), "{code}");
-    assert!(squeezed.contains("\"result.instance.instanceType\",test:Test::Equals(\"$instanceType\")"), "{code}");
+    assert!(
+        squeezed.contains("\"result.instance.instanceType\",test:Test::Equals(\"$instanceType\")"),
+        "{code}"
+    );
     // The declared ones are there too.
-    for method in ["wait_until_attached", "wait_until_instance_running", "wait_until_disk_detached"] {
+    for method in [
+        "wait_until_attached",
+        "wait_until_instance_running",
+        "wait_until_disk_detached",
+    ] {
         assert!(code.contains(method), "{method}");
     }
 }
@@ -69,18 +76,49 @@ fn a_waiter_added_to_the_spec_is_a_new_method() {
 #[test]
 fn mistakes_in_a_waiter_are_one_line_naming_it() {
     let cases = [
-        ("operation: describeInstance", "operation: describeNothing", "operation `describeNothing` is not in the spec"),
-        ("path: result.instance.instanceType,", "path: result.instance.instanceTyp,", "the answer has no `instanceTyp` there"),
-        ("errorKind: TaskConflict", "errorKind: TaskConflicts", "`TaskConflicts` is no ErrorKind"),
-        ("equals: $instanceType", "equals: $instanceKind", "`$instanceKind` is no argument"),
-        ("awaits: instance {instanceId}", "awaits: instance {id}", "`{id}` is no argument"),
-        ("arguments: [regionId, instanceId, instanceType]", "arguments: [regionId, instanceType]", "`describeInstance` needs `instanceId`"),
-        ("state: success", "state: done", "`state` is success, failure or retry"),
+        (
+            "operation: describeInstance",
+            "operation: describeNothing",
+            "operation `describeNothing` is not in the spec",
+        ),
+        (
+            "path: result.instance.instanceType,",
+            "path: result.instance.instanceTyp,",
+            "the answer has no `instanceTyp` there",
+        ),
+        (
+            "errorKind: TaskConflict",
+            "errorKind: TaskConflicts",
+            "`TaskConflicts` is no ErrorKind",
+        ),
+        (
+            "equals: $instanceType",
+            "equals: $instanceKind",
+            "`$instanceKind` is no argument",
+        ),
+        (
+            "awaits: instance {instanceId}",
+            "awaits: instance {id}",
+            "`{id}` is no argument",
+        ),
+        (
+            "arguments: [regionId, instanceId, instanceType]",
+            "arguments: [regionId, instanceType]",
+            "`describeInstance` needs `instanceId`",
+        ),
+        (
+            "state: success",
+            "state: done",
+            "`state` is success, failure or retry",
+        ),
     ];
     for (from, to, expected) in cases {
         assert!(RESIZED.contains(from), "{from}");
         let error = generate("InstanceResized", &RESIZED.replacen(from, to, 1)).unwrap_err();
-        assert!(error.contains("x-jdcloud-waiters.InstanceResized"), "{error}");
+        assert!(
+            error.contains("x-jdcloud-waiters.InstanceResized"),
+            "{error}"
+        );
         assert!(error.contains(expected), "{to}: {error}");
         assert!(!error.contains('\n'), "{error}");
     }

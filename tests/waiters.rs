@@ -94,7 +94,10 @@ async fn a_failure_state_ends_the_wait_at_once_naming_it() {
     assert_eq!(e.kind(), ErrorKind::WaitFailed, "{e}");
     assert!(!e.is_retryable());
     let message = e.message().unwrap_or_default();
-    assert!(message.contains(INSTANCE) && message.contains("running"), "{message}");
+    assert!(
+        message.contains(INSTANCE) && message.contains("running"),
+        "{message}"
+    );
     assert!(message.contains("\"error\""), "{message}");
     assert_eq!(e.request_id(), Some("req-describe"));
     assert!(e.to_string().contains("wait_until_instance_running"), "{e}");
@@ -110,10 +113,16 @@ async fn past_its_limit_a_waiter_times_out_naming_what_it_awaited() {
         .await
         .expect_err("never stopped");
     let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(800) && elapsed < Duration::from_secs(3),
+        "{elapsed:?}"
+    );
     assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
     let message = e.message().unwrap_or_default();
-    assert!(message.contains(&format!("instance {INSTANCE} stopped")), "{message}");
+    assert!(
+        message.contains(&format!("instance {INSTANCE} stopped")),
+        "{message}"
+    );
     assert!(message.contains("describe_instance"), "{message}");
     assert!(e.to_string().contains("wait_until_instance_stopped"), "{e}");
     assert!(polls.load(Ordering::SeqCst) >= 2);
@@ -159,8 +168,14 @@ fn disk(id: &str, status: &str) -> Value {
 async fn disks_are_found_by_their_id_among_the_data_disks() {
     let (server, polls) = serve(vec![
         disks(json!([disk("vol-other", "attached")])),
-        disks(json!([disk("vol-other", "attached"), disk("vol-1", "attaching")])),
-        disks(json!([disk("vol-other", "attached"), disk("vol-1", "attached")])),
+        disks(json!([
+            disk("vol-other", "attached"),
+            disk("vol-1", "attaching")
+        ])),
+        disks(json!([
+            disk("vol-other", "attached"),
+            disk("vol-1", "attached")
+        ])),
     ])
     .await;
     client(&server)
@@ -185,7 +200,10 @@ async fn disks_are_found_by_their_id_among_the_data_disks() {
         .await
         .expect_err("a failed attach ends the wait");
     assert_eq!(e.kind(), ErrorKind::WaitFailed, "{e}");
-    assert!(e.message().unwrap_or_default().contains("error_attach"), "{e}");
+    assert!(
+        e.message().unwrap_or_default().contains("error_attach"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -194,11 +212,17 @@ async fn dropping_a_wait_stops_its_polling() {
     let client = client(&server);
     let wait = client.wait_until_instance_running(REGION, INSTANCE, Duration::from_secs(60));
     // Dropped while it sleeps between polls, or while a poll is in flight.
-    assert!(tokio::time::timeout(Duration::from_millis(700), wait).await.is_err());
+    assert!(tokio::time::timeout(Duration::from_millis(700), wait)
+        .await
+        .is_err());
     let after_drop = polls.load(Ordering::SeqCst);
     assert!(after_drop >= 2, "{after_drop}");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(polls.load(Ordering::SeqCst), after_drop, "no poll after the drop");
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        after_drop,
+        "no poll after the drop"
+    );
 
     // Dropped in the middle of a poll: the server is slow to answer.
     let slow = MockServer::start().await;
@@ -208,7 +232,9 @@ async fn dropping_a_wait_stops_its_polling() {
         .await;
     let client = common::client(&slow);
     let wait = client.wait_until_instance_running(REGION, INSTANCE, Duration::from_secs(60));
-    assert!(tokio::time::timeout(Duration::from_millis(200), wait).await.is_err());
+    assert!(tokio::time::timeout(Duration::from_millis(200), wait)
+        .await
+        .is_err());
     // The same client works on after the drop.
     let (server, _) = serve(vec![status("running")]).await;
     common::client(&server)

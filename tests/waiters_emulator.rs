@@ -18,7 +18,9 @@ async fn emulator(extra: Value) -> Emulator {
     let mut state: Value =
         serde_json::from_str(&EmulatorState::default().to_json()).expect("the state is JSON");
     for (section, entries) in extra.as_object().into_iter().flatten() {
-        let list = state[section.as_str()].as_array_mut().expect("a section of the state");
+        let list = state[section.as_str()]
+            .as_array_mut()
+            .expect("a section of the state");
         list.extend(entries.as_array().unwrap().iter().cloned());
     }
     let state = EmulatorState::from_json(&state.to_string()).expect("a valid state");
@@ -96,20 +98,72 @@ async fn the_everyday_loop_waits_for_every_task() {
     let emulator = emulator(json!({})).await;
     let client = client(&emulator);
     let id = create(&client, "loop").await;
-    client.wait_until_instance_running(REGION, &id, LONG).await.expect("running");
+    client
+        .wait_until_instance_running(REGION, &id, LONG)
+        .await
+        .expect("running");
 
-    client.attach_disk().region_id(REGION).instance_id(&id).disk_id("vol-default-1").send().await.expect("attach");
-    client.wait_until_disk_attached(REGION, &id, "vol-default-1", LONG).await.expect("disk attached");
-    client.detach_disk().region_id(REGION).instance_id(&id).disk_id("vol-default-1").send().await.expect("detach");
-    client.wait_until_disk_detached(REGION, &id, "vol-default-1", LONG).await.expect("disk detached");
+    client
+        .attach_disk()
+        .region_id(REGION)
+        .instance_id(&id)
+        .disk_id("vol-default-1")
+        .send()
+        .await
+        .expect("attach");
+    client
+        .wait_until_disk_attached(REGION, &id, "vol-default-1", LONG)
+        .await
+        .expect("disk attached");
+    client
+        .detach_disk()
+        .region_id(REGION)
+        .instance_id(&id)
+        .disk_id("vol-default-1")
+        .send()
+        .await
+        .expect("detach");
+    client
+        .wait_until_disk_detached(REGION, &id, "vol-default-1", LONG)
+        .await
+        .expect("disk detached");
 
-    client.attach_network_interface().region_id(REGION).instance_id(&id).network_interface_id("port-default-1").send().await.expect("attach");
-    client.wait_until_attached(REGION, &id, "port-default-1", LONG).await.expect("interface attached");
-    client.detach_network_interface().region_id(REGION).instance_id(&id).network_interface_id("port-default-1").send().await.expect("detach");
-    client.wait_until_detached(REGION, &id, "port-default-1", LONG).await.expect("interface detached");
+    client
+        .attach_network_interface()
+        .region_id(REGION)
+        .instance_id(&id)
+        .network_interface_id("port-default-1")
+        .send()
+        .await
+        .expect("attach");
+    client
+        .wait_until_attached(REGION, &id, "port-default-1", LONG)
+        .await
+        .expect("interface attached");
+    client
+        .detach_network_interface()
+        .region_id(REGION)
+        .instance_id(&id)
+        .network_interface_id("port-default-1")
+        .send()
+        .await
+        .expect("detach");
+    client
+        .wait_until_detached(REGION, &id, "port-default-1", LONG)
+        .await
+        .expect("interface detached");
 
-    client.stop_instance().region_id(REGION).instance_id(&id).send().await.expect("stop");
-    client.wait_until_instance_stopped(REGION, &id, LONG).await.expect("stopped");
+    client
+        .stop_instance()
+        .region_id(REGION)
+        .instance_id(&id)
+        .send()
+        .await
+        .expect("stop");
+    client
+        .wait_until_instance_stopped(REGION, &id, LONG)
+        .await
+        .expect("stopped");
 
     let image = client
         .create_image()
@@ -123,10 +177,22 @@ async fn the_everyday_loop_waits_for_every_task() {
         .into_inner()
         .result
         .image_id;
-    client.wait_until_image_ready(REGION, &image, LONG).await.expect("image ready");
+    client
+        .wait_until_image_ready(REGION, &image, LONG)
+        .await
+        .expect("image ready");
 
-    client.delete_instance().region_id(REGION).instance_id(&id).send().await.expect("delete");
-    client.wait_until_instance_deleted(REGION, &id, LONG).await.expect("deleted");
+    client
+        .delete_instance()
+        .region_id(REGION)
+        .instance_id(&id)
+        .send()
+        .await
+        .expect("delete");
+    client
+        .wait_until_instance_deleted(REGION, &id, LONG)
+        .await
+        .expect("deleted");
 }
 
 #[tokio::test]
@@ -139,13 +205,31 @@ async fn failure_states_end_a_wait_at_once() {
     let client = client(&emulator);
     let started = std::time::Instant::now();
     for (e, what) in [
-        (client.wait_until_instance_running(REGION, "i-broken", LONG).await, "running"),
-        (client.wait_until_instance_stopped(REGION, "i-broken", LONG).await, "stopped"),
-        (client.wait_until_image_ready(REGION, "img-broken", LONG).await, "ready"),
+        (
+            client
+                .wait_until_instance_running(REGION, "i-broken", LONG)
+                .await,
+            "running",
+        ),
+        (
+            client
+                .wait_until_instance_stopped(REGION, "i-broken", LONG)
+                .await,
+            "stopped",
+        ),
+        (
+            client
+                .wait_until_image_ready(REGION, "img-broken", LONG)
+                .await,
+            "ready",
+        ),
     ] {
         let e = e.expect_err("a failure state");
         assert_eq!(e.kind(), ErrorKind::WaitFailed, "{e}");
-        assert!(e.to_string().contains(what) && e.to_string().contains("error"), "{e}");
+        assert!(
+            e.to_string().contains(what) && e.to_string().contains("error"),
+            "{e}"
+        );
     }
     assert!(started.elapsed() < Duration::from_secs(5));
 }
@@ -156,15 +240,39 @@ async fn each_waiter_times_out_naming_what_it_awaited() {
     let client = client(&emulator);
     let short = Duration::from_millis(600);
     let waits = [
-        ("i-up stopped", client.wait_until_instance_stopped(REGION, "i-up", short).await),
-        ("i-up deleted", client.wait_until_instance_deleted(REGION, "i-up", short).await),
-        ("vol-default-1 attached", client.wait_until_disk_attached(REGION, "i-up", "vol-default-1", short).await),
-        ("port-default-1 attached", client.wait_until_attached(REGION, "i-up", "port-default-1", short).await),
+        (
+            "i-up stopped",
+            client
+                .wait_until_instance_stopped(REGION, "i-up", short)
+                .await,
+        ),
+        (
+            "i-up deleted",
+            client
+                .wait_until_instance_deleted(REGION, "i-up", short)
+                .await,
+        ),
+        (
+            "vol-default-1 attached",
+            client
+                .wait_until_disk_attached(REGION, "i-up", "vol-default-1", short)
+                .await,
+        ),
+        (
+            "port-default-1 attached",
+            client
+                .wait_until_attached(REGION, "i-up", "port-default-1", short)
+                .await,
+        ),
     ];
     for (awaited, result) in waits {
         let e = result.expect_err("never");
         assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
-        let message = e.message().unwrap_or_default().replace("disk ", "").replace("instance ", "");
+        let message = e
+            .message()
+            .unwrap_or_default()
+            .replace("disk ", "")
+            .replace("instance ", "");
         assert!(message.contains(awaited), "{awaited}: {message}");
     }
     // The image being made: pending for longer than the limit.
@@ -178,7 +286,11 @@ async fn each_waiter_times_out_naming_what_it_awaited() {
         .await;
     if let Ok(image) = image {
         let e = client
-            .wait_until_image_ready(REGION, &image.into_inner().result.image_id, Duration::from_millis(100))
+            .wait_until_image_ready(
+                REGION,
+                &image.into_inner().result.image_id,
+                Duration::from_millis(100),
+            )
             .await
             .expect_err("still pending");
         assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
@@ -204,28 +316,66 @@ async fn a_lost_create_retried_creates_one_set_of_instances() {
 
 #[tokio::test]
 async fn lost_stop_attach_disk_and_delete_answers_are_resolved_as_applied() {
-    let emulator = emulator(json!({"instances": [instance("i-a", "running"), instance("i-b", "running")]})).await;
+    let emulator =
+        emulator(json!({"instances": [instance("i-a", "running"), instance("i-b", "running")]}))
+            .await;
     let client = impatient(&emulator);
 
     emulator.stall_next_replies("stopInstance", 1, Duration::from_secs(2));
-    client.stop_instance().region_id(REGION).instance_id("i-a").send().await.expect("stop applied");
-    client.wait_until_instance_stopped(REGION, "i-a", LONG).await.unwrap();
+    client
+        .stop_instance()
+        .region_id(REGION)
+        .instance_id("i-a")
+        .send()
+        .await
+        .expect("stop applied");
+    client
+        .wait_until_instance_stopped(REGION, "i-a", LONG)
+        .await
+        .unwrap();
 
     emulator.stall_next_replies("attachDisk", 1, Duration::from_secs(2));
-    client.attach_disk().region_id(REGION).instance_id("i-b").disk_id("vol-default-2").send().await.expect("attach applied");
-    client.wait_until_disk_attached(REGION, "i-b", "vol-default-2", LONG).await.unwrap();
+    client
+        .attach_disk()
+        .region_id(REGION)
+        .instance_id("i-b")
+        .disk_id("vol-default-2")
+        .send()
+        .await
+        .expect("attach applied");
+    client
+        .wait_until_disk_attached(REGION, "i-b", "vol-default-2", LONG)
+        .await
+        .unwrap();
 
     emulator.stall_next_replies("deleteInstance", 1, Duration::from_secs(2));
-    client.delete_instance().region_id(REGION).instance_id("i-a").send().await.expect("delete applied");
-    client.wait_until_instance_deleted(REGION, "i-a", LONG).await.unwrap();
+    client
+        .delete_instance()
+        .region_id(REGION)
+        .instance_id("i-a")
+        .send()
+        .await
+        .expect("delete applied");
+    client
+        .wait_until_instance_deleted(REGION, "i-a", LONG)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
 async fn a_refusal_that_does_not_mean_applied_is_still_reported() {
-    let emulator = emulator(json!({"instances": [instance("i-c", "running"), instance("i-d", "stopped")]})).await;
+    let emulator =
+        emulator(json!({"instances": [instance("i-c", "running"), instance("i-d", "stopped")]}))
+            .await;
     let client = impatient(&emulator);
     // No answer lost: a stop of a stopped instance is refused as it is, at once.
-    let e = client.stop_instance().region_id(REGION).instance_id("i-d").send().await.expect_err("already stopped");
+    let e = client
+        .stop_instance()
+        .region_id(REGION)
+        .instance_id("i-d")
+        .send()
+        .await
+        .expect_err("already stopped");
     assert_eq!(e.kind(), ErrorKind::InvalidInstanceStatus, "{e}");
 
     // A stop whose answer is lost, then a retry refused with what no declaration lists as
@@ -233,7 +383,14 @@ async fn a_refusal_that_does_not_mean_applied_is_still_reported() {
     emulator.stall_next_replies("stopInstance", 1, Duration::from_secs(2));
     let stop = tokio::spawn({
         let client = client.clone();
-        async move { client.stop_instance().region_id(REGION).instance_id("i-c").send().await }
+        async move {
+            client
+                .stop_instance()
+                .region_id(REGION)
+                .instance_id("i-c")
+                .send()
+                .await
+        }
     });
     tokio::time::sleep(Duration::from_millis(200)).await; // the first attempt is in
     emulator.fail_next("stopInstance", 1, "StopChargingNeedsPostpaid");
@@ -241,6 +398,12 @@ async fn a_refusal_that_does_not_mean_applied_is_still_reported() {
     assert_eq!(e.kind(), ErrorKind::StopChargingNeedsPostpaid, "{e}");
 
     // Deleting an instance that never was, no answer lost: InstanceNotFound, not success.
-    let e = client.delete_instance().region_id(REGION).instance_id("i-none").send().await.expect_err("no such instance");
+    let e = client
+        .delete_instance()
+        .region_id(REGION)
+        .instance_id("i-none")
+        .send()
+        .await
+        .expect_err("no such instance");
     assert_eq!(e.kind(), ErrorKind::InstanceNotFound, "{e}");
 }
