@@ -3,6 +3,9 @@
 //! The generated code lands in `$OUT_DIR/vm.rs` and is included by `src/generated.rs`; it is
 //! never checked in, so editing the spec and rebuilding is all an API update takes.
 
+#[allow(dead_code)]
+#[path = "src/answer_path.rs"]
+mod answer_path;
 #[path = "build_support/api_version.rs"]
 mod api_version;
 #[path = "build_support/builders.rs"]
@@ -17,9 +20,6 @@ mod property_order;
 mod validate;
 #[path = "build_support/waiters.rs"]
 mod waiters;
-#[allow(dead_code)]
-#[path = "src/answer_path.rs"]
-mod answer_path;
 
 use std::{env, fs, path::PathBuf, process};
 
