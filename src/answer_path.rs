@@ -85,7 +85,7 @@ pub(crate) fn is(value: &Value, expected: &str) -> bool {
     match value {
         Value::String(s) => s == expected,
         Value::Null => false,
-        other => other.to_string() == expected,
+        other => serde_json::from_str::<Value>(expected).is_ok_and(|e| e == *other),
     }
 }
 

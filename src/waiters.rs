@@ -222,7 +222,7 @@ fn decide<'a>(
                     [one] => format!("`{path}` is {one}"),
                     many => format!(
                         "`{path}` is {}",
-                        Value::from(many.to_vec().into_iter().cloned().collect::<Vec<_>>())
+                        Value::from(many.iter().copied().cloned().collect::<Vec<_>>())
                     ),
                 }
             }

@@ -176,7 +176,8 @@ async fn the_everyday_loop_waits_for_every_task() {
         .expect("image")
         .into_inner()
         .result
-        .image_id;
+        .image_id
+        .expect("an image id");
     client
         .wait_until_image_ready(REGION, &image, LONG)
         .await
@@ -288,7 +289,7 @@ async fn each_waiter_times_out_naming_what_it_awaited() {
         let e = client
             .wait_until_image_ready(
                 REGION,
-                &image.into_inner().result.image_id,
+                &image.into_inner().result.image_id.expect("an image id"),
                 Duration::from_millis(100),
             )
             .await
