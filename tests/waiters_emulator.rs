@@ -237,10 +237,36 @@ async fn failure_states_end_a_wait_at_once() {
 
 #[tokio::test]
 async fn each_waiter_times_out_naming_what_it_awaited() {
-    let emulator = emulator(json!({"instances": [instance("i-up", "running")]})).await;
+    let emulator = emulator(json!({
+        "instances": [instance("i-up", "running"), instance("i-down", "stopped")],
+        "disks": [{"id": "vol-on", "region": REGION, "az": "cn-north-1a", "owner": "AKEMULATOR",
+                   "attached_to": "i-up", "device_name": "vdb"}],
+        "network_interfaces": [{"id": "port-on", "region": REGION, "vpc": "vpc-default",
+                                "owner": "AKEMULATOR", "elastic_ip_az": null,
+                                "attached_to": "i-up", "primary": false}],
+    }))
+    .await;
     let client = client(&emulator);
     let short = Duration::from_millis(600);
     let waits = [
+        (
+            "i-down running",
+            client
+                .wait_until_instance_running(REGION, "i-down", short)
+                .await,
+        ),
+        (
+            "vol-on detached from i-up",
+            client
+                .wait_until_disk_detached(REGION, "i-up", "vol-on", short)
+                .await,
+        ),
+        (
+            "port-on detached from i-up",
+            client
+                .wait_until_detached(REGION, "i-up", "port-on", short)
+                .await,
+        ),
         (
             "i-up stopped",
             client
