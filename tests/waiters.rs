@@ -242,3 +242,16 @@ async fn dropping_a_wait_stops_its_polling() {
         .await
         .expect("a fresh wait");
 }
+
+#[test]
+fn a_wait_can_be_spawned() {
+    fn send<T: Send>(_: &T) {}
+    let client = jdcloud_vm::Client::builder()
+        .credentials(jdcloud_vm::Credentials::new("AK", "SK"))
+        .build()
+        .unwrap();
+    let wait = client.wait_until_instance_running(REGION, INSTANCE, Duration::from_secs(1));
+    send(&wait);
+    let wait = client.wait_until_disk_detached(REGION, INSTANCE, "vol-1", Duration::from_secs(1));
+    send(&wait);
+}
