@@ -439,3 +439,89 @@ async fn a_refusal_that_does_not_mean_applied_is_still_reported() {
         .expect_err("no such instance");
     assert_eq!(e.kind(), ErrorKind::InstanceNotFound, "{e}");
 }
+
+#[tokio::test]
+async fn elastic_ips_resizes_starts_and_reboots_whose_answers_are_lost_are_resolved() {
+    let emulator = emulator(json!({})).await;
+    let client = client(&emulator);
+    let impatient = impatient(&emulator);
+    let lost = Duration::from_secs(2);
+    let id = create(&client, "eip").await;
+    client
+        .wait_until_instance_running(REGION, &id, LONG)
+        .await
+        .unwrap();
+
+    emulator.stall_next_replies("associateElasticIp", 1, lost);
+    impatient
+        .associate_elastic_ip()
+        .region_id(REGION)
+        .instance_id(&id)
+        .elastic_ip_id("fip-default-1")
+        .send()
+        .await
+        .expect("the lost associate was applied");
+    client
+        .wait_until_elastic_ip_associated(REGION, &id, "fip-default-1", LONG)
+        .await
+        .expect("associated");
+    emulator.stall_next_replies("disassociateElasticIp", 1, lost);
+    impatient
+        .disassociate_elastic_ip()
+        .region_id(REGION)
+        .instance_id(&id)
+        .elastic_ip_id("fip-default-1")
+        .send()
+        .await
+        .expect("the lost disassociate was applied");
+    client
+        .wait_until_elastic_ip_disassociated(REGION, &id, "fip-default-1", LONG)
+        .await
+        .expect("disassociated");
+
+    client
+        .stop_instance()
+        .region_id(REGION)
+        .instance_id(&id)
+        .send()
+        .await
+        .unwrap();
+    client
+        .wait_until_instance_stopped(REGION, &id, LONG)
+        .await
+        .unwrap();
+    emulator.stall_next_replies("resizeInstance", 1, lost);
+    impatient
+        .resize_instance()
+        .region_id(REGION)
+        .instance_id(&id)
+        .instance_type("g.n2.large")
+        .send()
+        .await
+        .expect("the lost resize was applied");
+    client
+        .wait_until_instance_resized(REGION, &id, "g.n2.large", LONG)
+        .await
+        .expect("resized");
+
+    emulator.stall_next_replies("startInstance", 1, lost);
+    impatient
+        .start_instance()
+        .region_id(REGION)
+        .instance_id(&id)
+        .send()
+        .await
+        .expect("the lost start was applied");
+    client
+        .wait_until_instance_running(REGION, &id, LONG)
+        .await
+        .unwrap();
+    emulator.stall_next_replies("rebootInstance", 1, lost);
+    impatient
+        .reboot_instance()
+        .region_id(REGION)
+        .instance_id(&id)
+        .send()
+        .await
+        .expect("the lost reboot was applied");
+}
