@@ -87,6 +87,8 @@ pub struct Waiter {
     min_delay: f64,
     max_delay: f64,
     acceptors: Vec<TokenStream>,
+    /// Each acceptor in words, for the method's rustdoc.
+    rules: Vec<String>,
 }
 
 /// The items to add to the generated file: `pub(crate) mod declared` (each [`Waiter`]'s
@@ -144,17 +146,27 @@ pub fn generate(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<syn::It
             .iter()
             .map(|a| format_ident!("{}", a.to_snake_case()));
         let args = params.clone();
+        let mut awaits_shown = w.awaits.clone();
+        for a in &w.arguments {
+            awaits_shown =
+                awaits_shown.replace(&format!("{{{a}}}"), &format!("`{}`", a.to_snake_case()));
+        }
         let doc = format!(
             "{}\n\nPolls [`{operation_name}`](Client::{operation_name}), at least once, then \
              with a delay growing from {} s to {} s (with jitter) until what is awaited \
-             ({awaits}) has happened. Past `timeout` the result is \
+             ({awaits_shown}) has happened; the first of these that holds decides:\n\n{}\n\n\
+             Past `timeout` the result is \
              [`ErrorKind::Timeout`](crate::ErrorKind::Timeout), naming what was awaited; a \
              failure state ends the wait at once with \
              [`ErrorKind::WaitFailed`](crate::ErrorKind::WaitFailed). `Conflict with underlay \
              task` and other retryable failures are waited out; any other error is returned as \
              it is. Dropping the future stops the polling: nothing is left behind.\n\n\
              Declared in the spec: `{WAITERS}: {}`.",
-            w.description, w.min_delay, w.max_delay, w.name
+            w.description,
+            w.min_delay,
+            w.max_delay,
+            w.rules.join("\n"),
+            w.name
         );
         methods.push(quote! {
             #[doc = #doc]
@@ -271,6 +283,7 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
             .filter(|a| !a.is_empty())
             .ok_or_else(|| format!("{here}: `acceptors` (a list) is required"))?;
         let mut tokens = Vec::new();
+        let mut rules = Vec::new();
         let mut success = false;
         for (i, a) in acceptors.iter().enumerate() {
             let here = format!("{here}.acceptors[{i}]");
@@ -283,8 +296,12 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
                 Some("retry") => quote!(State::Retry),
                 _ => return Err(format!("{here}: `state` is success, failure or retry")),
             };
+            let state_name = a.get("state").and_then(Value::as_str).unwrap_or_default();
             let matcher = if let Some(kind) = a.get("errorKind") {
                 let kind = known_kind(&here, kind, errors)?;
+                rules.push(format!(
+                    "- {state_name}: the poll fails with [`{kind}`](crate::ErrorKind::{kind})"
+                ));
                 quote!(Matcher::Error(ErrorKind::#kind))
             } else {
                 let path = a
@@ -303,15 +320,33 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
                     check_value(&here, &v, &arguments)?;
                     Ok(v)
                 };
-                let test = match (a.get("equals"), a.get("anyEquals"), a.get("allEquals"), a.get("absent")) {
-                    (Some(v), None, None, None) => { let v = value(v)?; quote!(Test::Equals(#v)) }
-                    (None, Some(v), None, None) => { let v = value(v)?; quote!(Test::AnyEquals(#v)) }
-                    (None, None, Some(v), None) => { let v = value(v)?; quote!(Test::AllEquals(#v)) }
-                    (None, None, None, Some(Value::Bool(b))) => quote!(Test::Absent(#b)),
+                let shown = |v: &str| match v.strip_prefix('$') {
+                    Some(arg) => format!("`{}`", arg.to_snake_case()),
+                    None => format!("`{v}`"),
+                };
+                let (test, what) = match (a.get("equals"), a.get("anyEquals"), a.get("allEquals"), a.get("absent")) {
+                    (Some(v), None, None, None) => { let v = value(v)?; (quote!(Test::Equals(#v)), format!("is {}", shown(&v))) }
+                    (None, Some(v), None, None) => { let v = value(v)?; (quote!(Test::AnyEquals(#v)), format!("has {}", shown(&v))) }
+                    (None, None, Some(v), None) => { let v = value(v)?; (quote!(Test::AllEquals(#v)), format!("is {} for all", shown(&v))) }
+                    (None, None, None, Some(Value::Bool(b))) => (quote!(Test::Absent(#b)), if *b { "is absent".to_owned() } else { "is present".to_owned() }),
                     _ => return Err(format!(
                         "{here}: a path acceptor has one of `equals`, `anyEquals`, `allEquals`, `absent: true|false`"
                     )),
                 };
+                let path_shown = path
+                    .split('$')
+                    .enumerate()
+                    .map(|(i, part)| {
+                        if i == 0 {
+                            return part.to_owned();
+                        }
+                        let end = part
+                            .find(|c: char| !c.is_ascii_alphanumeric())
+                            .unwrap_or(part.len());
+                        format!("${}{}", part[..end].to_snake_case(), &part[end..])
+                    })
+                    .collect::<String>();
+                rules.push(format!("- {state_name}: `{path_shown}` {what}"));
                 quote!(Matcher::Path { path: #path, test: #test })
             };
             tokens.push(quote!(Acceptor { state: #state, matcher: #matcher }));
@@ -335,6 +370,7 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
             min_delay,
             max_delay,
             acceptors: tokens,
+            rules,
         });
     }
     Ok(out)
