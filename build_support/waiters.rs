@@ -24,8 +24,9 @@
 //! An acceptor's `state` is `success`, `failure` (end at once with `ErrorKind::WaitFailed`) or
 //! `retry`; it matches either an error (`errorKind`: an `ErrorKind` variant's name) or the
 //! answer: a `path` into it (src/answer_path.rs) and one of `equals` (exactly one value, this
-//! one), `anyEquals`, `allEquals` or `absent` (`true`: the path reaches nothing). A value `$x`
-//! is the argument `x`. Errors no acceptor names are waited out when retryable.
+//! one), `anyEquals`, `allEquals`, `noneEquals` or `absent` (`true`: the path reaches
+//! nothing). A value `$x` is the argument `x`. Errors no acceptor names are waited out when
+//! retryable.
 //!
 //! `x-jdcloud-lost-answer` (per operation): how a refusal after a lost answer is recognised as
 //! "already applied":
@@ -34,7 +35,8 @@
 //! x-jdcloud-lost-answer:
 //!   waiter: InstanceStopped       # its success shows the call applied; its arguments are the
 //!                                 # call's inputs of the same names (path, query, body field)
-//!   inputs: {diskId: diskId}      # optional: argument -> input, where the names differ
+//!   inputs: {instanceId: instanceIds}  # optional: argument -> input, where the names differ;
+//!                                 # an input that is a list: the waiter must show each
 //!   refusals:                     # the refusal kinds that may mean "applied", and for how
 //!     InvalidInstanceStatus: 0    # many seconds the waiter may run (0: one poll)
 //!     TaskConflict: 300
@@ -309,8 +311,16 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
                     .and_then(Value::as_str)
                     .ok_or_else(|| format!("{here}: `errorKind` or `path` is required"))?;
                 let steps = answer_path::parse(path).map_err(|e| format!("{here}: {e}"))?;
-                check_path(spec, &steps, answer, &arguments)
+                let reached = check_path(spec, &steps, answer, &arguments)
                     .map_err(|e| format!("{here}: path `{path}`: {e}"))?;
+                let list = reached
+                    .is_some_and(|s| matches!(s.schema_kind, SchemaKind::Type(Type::Array(_))));
+                if list && a.get("absent").is_none() {
+                    return Err(format!(
+                        "{here}: path `{path}` ends at a list, whose elements are compared only \
+                         with `[]` at its end"
+                    ));
+                }
                 let value = |v: &Value| -> Result<String, String> {
                     let v = match v {
                         Value::String(s) => s.clone(),
@@ -324,13 +334,25 @@ pub fn waiters(spec: &OpenAPI, errors: &DocumentedErrors) -> Result<Vec<Waiter>,
                     Some(arg) => format!("`{}`", arg.to_snake_case()),
                     None => format!("`{v}`"),
                 };
-                let (test, what) = match (a.get("equals"), a.get("anyEquals"), a.get("allEquals"), a.get("absent")) {
-                    (Some(v), None, None, None) => { let v = value(v)?; (quote!(Test::Equals(#v)), format!("is {}", shown(&v))) }
-                    (None, Some(v), None, None) => { let v = value(v)?; (quote!(Test::AnyEquals(#v)), format!("has {}", shown(&v))) }
-                    (None, None, Some(v), None) => { let v = value(v)?; (quote!(Test::AllEquals(#v)), format!("is {} for all", shown(&v))) }
-                    (None, None, None, Some(Value::Bool(b))) => (quote!(Test::Absent(#b)), if *b { "is absent".to_owned() } else { "is present".to_owned() }),
+                let tests = ["equals", "anyEquals", "allEquals", "noneEquals", "absent"];
+                let given: Vec<&str> = tests.into_iter().filter(|t| a.get(*t).is_some()).collect();
+                let (test, what) = match (given.as_slice(), given.first().and_then(|t| a.get(*t))) {
+                    (["absent"], Some(Value::Bool(b))) => (
+                        quote!(Test::Absent(#b)),
+                        if *b { "is absent" } else { "is present" }.to_owned(),
+                    ),
+                    ([t], Some(v)) if *t != "absent" => {
+                        let v = value(v)?;
+                        let shown = shown(&v);
+                        match *t {
+                            "equals" => (quote!(Test::Equals(#v)), format!("is {shown}")),
+                            "anyEquals" => (quote!(Test::AnyEquals(#v)), format!("has {shown}")),
+                            "allEquals" => (quote!(Test::AllEquals(#v)), format!("is {shown} for all")),
+                            _ => (quote!(Test::NoneEquals(#v)), format!("has no {shown}")),
+                        }
+                    }
                     _ => return Err(format!(
-                        "{here}: a path acceptor has one of `equals`, `anyEquals`, `allEquals`, `absent: true|false`"
+                        "{here}: a path acceptor has one of `equals`, `anyEquals`, `allEquals`, `noneEquals`, `absent: true|false`"
                     )),
                 };
                 let path_shown = path
@@ -427,6 +449,21 @@ fn lost_answers(
                 .ok_or_else(|| format!("{here}: refusal `{kind}`: seconds, 0 to 3600"))?;
             kinds.push(quote!((ErrorKind::#kind, Duration::from_millis(#millis))));
         }
+        // src/hooks.rs stands in for the lost answer with `{requestId, result: {}}`.
+        let result = answer_schema(spec, op)
+            .and_then(|s| match &s.schema_kind {
+                SchemaKind::Type(Type::Object(o)) => o.properties.get("result"),
+                _ => None,
+            })
+            .and_then(|r| resolve_boxed(spec, r));
+        if let Some(SchemaKind::Type(Type::Object(o))) = result.map(|r| &r.schema_kind) {
+            if let Some(field) = o.required.first() {
+                return Err(format!(
+                    "{here}: `{id}`'s result requires `{field}`, which a call found applied \
+                     after a lost answer cannot give"
+                ));
+            }
+        }
         let operation = id.to_snake_case();
         let stat = format_ident!("{}", waiter.name.to_shouty_snake_case());
         out.push(quote! {
@@ -483,7 +520,7 @@ fn check_path<'a>(
     steps: &[Step<'_>],
     mut schema: &'a Schema,
     arguments: &[String],
-) -> Result<(), String> {
+) -> Result<Option<&'a Schema>, String> {
     for step in steps {
         let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind else {
             return Err(format!(
@@ -492,7 +529,7 @@ fn check_path<'a>(
             ));
         };
         if object.properties.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let property = object
             .properties
@@ -525,7 +562,7 @@ fn check_path<'a>(
             check_value("", value, arguments)?;
         }
     }
-    Ok(())
+    Ok(Some(schema))
 }
 
 fn resolve<'a>(spec: &'a OpenAPI, schema: &'a ReferenceOr<Schema>) -> Option<&'a Schema> {

@@ -30,7 +30,7 @@ pub(crate) struct LostAnswer {
     /// The waiter whose success shows the call applied.
     pub(crate) waiter: &'static Waiter,
     /// For each of the waiter's arguments, the call's input it is taken from (a path or query
-    /// parameter, or a top-level field of the JSON body).
+    /// parameter, or a top-level field of the JSON body; of a list, each element).
     pub(crate) inputs: &'static [&'static str],
 }
 
@@ -49,22 +49,37 @@ pub(crate) async fn resolve(
         .iter()
         .find(|(kind, _)| *kind == refusal.kind())?
         .1;
-    let arguments: Vec<String> = declared
-        .inputs
-        .iter()
-        .map(|input| input_of(request, declared.path, input))
-        .collect::<Option<_>>()?;
-    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-    // Boxed: this runs inside the hooks, which it enters again.
-    let seen = Box::pin(crate::waiters::run(
-        client,
-        declared.waiter,
-        &arguments,
-        patience,
-    ))
-    .await
-    .ok()?
-    .unwrap_or_default();
+    // One waiter run per combination of the inputs' values: an input that is a list (the
+    // instances of an `attachKeypair`) must show each of its elements applied.
+    let mut runs: Vec<Vec<String>> = vec![Vec::new()];
+    for input in declared.inputs {
+        let values = input_of(request, declared.path, input)?;
+        runs = runs
+            .into_iter()
+            .flat_map(|run| {
+                values.iter().map(move |v| {
+                    let mut run = run.clone();
+                    run.push(v.clone());
+                    run
+                })
+            })
+            .collect();
+    }
+    let mut seen = String::new();
+    for arguments in &runs {
+        let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+        // Boxed: this runs inside the hooks, which it enters again.
+        seen = Box::pin(crate::waiters::run(
+            client,
+            declared.waiter,
+            &arguments,
+            patience,
+        ))
+        .await
+        .ok()?
+        .unwrap_or_default();
+    }
+    let arguments = &runs;
     tracing::info!(
         operation,
         arguments = ?arguments,
@@ -77,20 +92,25 @@ pub(crate) async fn resolve(
     Some(seen)
 }
 
-/// The value of the call's input `name`: a parameter of the path (matched against the spec's
-/// `template`), of the query, or a top-level field of the JSON body.
-fn input_of(request: &reqwest::Request, template: &str, name: &str) -> Option<String> {
+/// The values of the call's input `name`: a parameter of the path (matched against the spec's
+/// `template`) or of the query, or a top-level field of the JSON body (each element of a list).
+fn input_of(request: &reqwest::Request, template: &str, name: &str) -> Option<Vec<String>> {
     if let Some(value) = path_parameter(request.url().path(), template, name) {
-        return Some(value);
+        return Some(vec![value]);
     }
     if let Some((_, value)) = request.url().query_pairs().find(|(k, _)| k == name) {
-        return Some(value.into_owned());
+        return Some(vec![value.into_owned()]);
     }
     let body: serde_json::Value = serde_json::from_slice(request.body()?.as_bytes()?).ok()?;
-    match body.get(name)? {
+    let text = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) => Some(s.clone()),
         serde_json::Value::Null => None,
         other => Some(other.to_string()),
+    };
+    match body.get(name)? {
+        serde_json::Value::Array(list) if !list.is_empty() => list.iter().map(text).collect(),
+        serde_json::Value::Array(_) => None,
+        value => Some(vec![text(value)?]),
     }
 }
 
@@ -119,13 +139,16 @@ mod tests {
         let template = "/regions/{regionId}/instances/{instanceId}:attachNetworkInterface";
         let url = "http://h/v1/regions/cn-north-1/instances/i-abc%3AattachNetworkInterface?x=1";
         let mut request = reqwest::Request::new(reqwest::Method::POST, url.parse().unwrap());
-        *request.body_mut() = Some(r#"{"networkInterfaceId":"port-1","autoDelete":true}"#.into());
+        *request.body_mut() =
+            Some(r#"{"networkInterfaceId":"port-1","autoDelete":true,"ids":["i-1","i-2"]}"#.into());
         let input = |name| input_of(&request, template, name);
-        assert_eq!(input("regionId").as_deref(), Some("cn-north-1"));
-        assert_eq!(input("instanceId").as_deref(), Some("i-abc"));
-        assert_eq!(input("networkInterfaceId").as_deref(), Some("port-1"));
-        assert_eq!(input("autoDelete").as_deref(), Some("true"));
-        assert_eq!(input("x").as_deref(), Some("1"));
+        let one = |v: &str| Some(vec![v.to_owned()]);
+        assert_eq!(input("regionId"), one("cn-north-1"));
+        assert_eq!(input("instanceId"), one("i-abc"));
+        assert_eq!(input("networkInterfaceId"), one("port-1"));
+        assert_eq!(input("autoDelete"), one("true"));
+        assert_eq!(input("ids"), Some(vec!["i-1".to_owned(), "i-2".to_owned()]));
+        assert_eq!(input("x"), one("1"));
         assert_eq!(input("missing"), None);
         let plain = "/v1/regions/r/instances/i-1:attachNetworkInterface";
         assert_eq!(

@@ -74,6 +74,8 @@ pub(crate) enum Test {
     Equals(&'static str),
     /// At least one of the values is this one.
     AnyEquals(&'static str),
+    /// None of the values is this one (no value at all included).
+    NoneEquals(&'static str),
     /// At least one value, and all of them this one.
     AllEquals(&'static str),
     /// `true`: no value at all (the path reaches nothing, or only `null`); `false`: some.
@@ -211,6 +213,7 @@ fn decide<'a>(
                 let matched = match test {
                     Test::Equals(e) => found.len() == 1 && is(&found[0], e),
                     Test::AnyEquals(e) => found.iter().any(|v| is(v, e)),
+                    Test::NoneEquals(e) => !found.iter().any(|v| is(v, e)),
                     Test::AllEquals(e) => !found.is_empty() && found.iter().all(|v| is(v, e)),
                     Test::Absent(absent) => found.is_empty() == *absent,
                 };

@@ -232,3 +232,64 @@ async fn refusals_that_do_not_mean_applied_are_still_reported() {
     assert_eq!(e.kind(), ErrorKind::InvalidInstanceStatus, "{e}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+/// A server where the first attachKeypair of `key` is applied but answered too late, its retry
+/// is refused as already attached, and describeInstance shows `keys` on each instance.
+async fn lost_keypair_attach(keys: &[(&str, &[&str])]) -> MockServer {
+    let server = MockServer::start().await;
+    let attach = "/v1/regions/cn-north-1/keypairs/k1:attach";
+    Mock::given(method("POST"))
+        .and(path(attach))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"requestId": "req-lost"}))
+                .set_delay(Duration::from_secs(2)),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(attach))
+        .respond_with(refusal(
+            400,
+            "FAILED_PRECONDITION",
+            "Already attached key pair. instance id i-1",
+        ))
+        .mount(&server)
+        .await;
+    for (instance, names) in keys {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/regions/cn-north-1/instances/{instance}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "requestId": format!("req-describe-{instance}"),
+                "result": {"instance": {"instanceId": instance, "keyNames": names}}
+            })))
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+async fn attach_k1(server: &MockServer) -> Result<(), jdcloud_vm::Error> {
+    impatient(server)
+        .attach_keypair()
+        .region_id(REGION)
+        .key_name("k1")
+        .instance_ids(vec!["i-1".to_owned(), "i-2".to_owned()])
+        .pass_word_auth("no")
+        .send()
+        .await
+        .map(drop)
+}
+
+#[tokio::test]
+async fn a_keypair_attach_whose_answer_is_lost_is_resolved_instance_by_instance() {
+    let server = lost_keypair_attach(&[("i-1", &["k1"]), ("i-2", &["k0", "k1"])]).await;
+    attach_k1(&server).await.expect("k1 is on both instances");
+
+    // On one of the two only: the refusal stands.
+    let server = lost_keypair_attach(&[("i-1", &["k1"]), ("i-2", &["k0"])]).await;
+    let e = attach_k1(&server).await.expect_err("not on i-2");
+    assert_eq!(e.kind(), ErrorKind::KeypairAlreadyAttached, "{e}");
+}

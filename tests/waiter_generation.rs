@@ -87,6 +87,11 @@ fn mistakes_in_a_waiter_are_one_line_naming_it() {
             "the answer has no `instanceTyp` there",
         ),
         (
+            "path: result.instance.instanceType,",
+            "path: result.instance.keyNames,",
+            "ends at a list",
+        ),
+        (
             "errorKind: TaskConflict",
             "errorKind: TaskConflicts",
             "`TaskConflicts` is no ErrorKind",
