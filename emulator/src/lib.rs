@@ -244,18 +244,22 @@
 
 mod body;
 mod date;
+mod faults;
 mod gateway;
 mod handlers;
+mod input;
 mod headers;
 mod listener;
 mod nonce;
-mod query;
 mod reply;
+mod resources;
 mod route;
 mod server;
 mod service;
+mod spec;
 mod state;
 mod view;
+mod world;
 
 pub use server::{Emulator, EmulatorConfig};
 pub use state::EmulatorState;

@@ -12,9 +12,8 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     gateway::Gateway,
-    handlers::{handle, App, Stalls},
+    handlers::{handle, App, Faults, Stalls},
     listener::TimedListener,
-    route::Operation,
     service::Service,
     state::EmulatorState,
 };
@@ -172,6 +171,7 @@ impl Emulator {
             service: Service::new(state, config.task_duration),
             log_requests: config.log_requests,
             stalls: Stalls::default(),
+            faults: Faults::default(),
             stopping: tokio::sync::watch::Sender::new(false),
         });
         let router = axum::Router::new().fallback(handle).with_state(app.clone());
@@ -244,14 +244,32 @@ impl Emulator {
     ///
     /// When `operation` is none of the four names: a typo would otherwise stall nothing.
     pub fn stall_next_replies(&self, operation: &str, count: usize, delay: Duration) {
-        let Some(op) = Operation::from_name(operation) else {
-            let names: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
-            panic!(
-                "stall_next_replies: unknown operation {operation:?}; the emulator serves {}",
-                names.join(", ")
-            );
-        };
+        let op = crate::faults::operation(operation)
+            .unwrap_or_else(|e| panic!("stall_next_replies: {e}"));
         self.app.stalls.set(op, count, delay);
+    }
+
+    /// Refuses the next `count` calls of `operation`, unapplied, with the error of that name
+    /// that the operation documents in the spec (`"TaskConflict"`, `"InvalidInstanceStatus"`,
+    /// and for every operation `"InternalServerError"` and `"UnknownServerError"`), as JD Cloud
+    /// would answer it (its `xx` placeholders read `emulator-fault`). A new call replaces what
+    /// an earlier one planned for the same operation; a `count` of 0 cancels it.
+    ///
+    /// ```no_run
+    /// # async fn demo(emulator: jdcloud_vm_emulator::Emulator) {
+    /// // The next two creates fail with 500 INTERNAL: a client's retries should carry it.
+    /// emulator.fail_next("createInstances", 2, "InternalServerError");
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the spec has no such operation, or the operation documents no such error: a typo
+    /// would otherwise fail nothing.
+    pub fn fail_next(&self, operation: &str, count: usize, error: &str) {
+        let op = crate::faults::operation(operation).unwrap_or_else(|e| panic!("fail_next: {e}"));
+        let error = crate::faults::documented(op, error).unwrap_or_else(|e| panic!("fail_next: {e}"));
+        self.app.faults.set(op, count, error);
     }
 
     /// Answers one request in-process, exactly as over a socket but without HTTP parsing:

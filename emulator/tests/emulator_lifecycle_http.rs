@@ -617,7 +617,7 @@ async fn unknown_filters_and_parameters_are_refused_by_name() {
         &emulator,
         Call::get(
             path.clone(),
-            "filters.1.name=imageId&filters.1.values.1=img-1",
+            "filters.1.name=bogusName&filters.1.values.1=img-1",
         ),
     )
     .await;
@@ -626,8 +626,8 @@ async fn unknown_filters_and_parameters_are_refused_by_name() {
     assert!(answer.1["error"]["message"]
         .as_str()
         .unwrap()
-        .starts_with("Unsupported filter name 'imageId' in filters.1"));
-    let answer = send(&emulator, Call::get(path, "tags.1.key=env")).await;
+        .starts_with("Unsupported filter name 'bogusName' in filters.1"));
+    let answer = send(&emulator, Call::get(path, "bogus=1")).await;
     assert_eq!(
         answer.1["error"]["status"], "INVALID_ARGUMENT",
         "{}",
