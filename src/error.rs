@@ -28,6 +28,9 @@ macro_rules! error_kinds {
             NotFound,
             /// HTTP 429: too many requests. Retryable.
             Throttled,
+            /// Any other `QUOTA_EXCEEDED` (HTTP 429): a quota of the account is used up. Not
+            /// retryable: it stays used up until something is deleted or the quota raised.
+            QuotaExceeded,
             /// HTTP 502, 503, 504 or any other 5xx without a kind of its own. Retryable.
             ServiceUnavailable,
             /// Rejected before anything was sent: a constraint of the spec broken, a missing
