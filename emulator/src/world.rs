@@ -311,6 +311,8 @@ pub(crate) fn default_world() -> EmulatorState {
         azs: vec![
             Az { region: region(), az: "cn-north-1a".into() },
             Az { region: region(), az: "cn-north-1b".into() },
+            // A second region, for `copyImages`.
+            Az { region: "cn-east-2".into(), az: "cn-east-2a".into() },
         ],
         subnets: vec![Subnet {
             id: "subnet-default".into(),
