@@ -109,7 +109,7 @@ impl EmulatorConfig {
     }
 }
 
-/// A running emulator of the VM service; see the [module docs](super) for what it checks.
+/// A running emulator of the VM service; see the [crate docs](crate) for what it checks.
 ///
 /// It serves on its own Tokio task until dropped (or [`shutdown`](Self::shutdown)), then stops
 /// accepting connections and finishes the requests in flight.
@@ -211,7 +211,7 @@ impl Emulator {
     /// The instance a network interface is attached to, if the interface exists and is
     /// attached, in the committed state: an accepted attach or detach shows here at once,
     /// while its task is still running and `describeInstance` still shows the interface as
-    /// it was (see the [module docs](super#tasks)).
+    /// it was (see the [crate docs](crate#tasks)).
     pub fn attached_to(&self, network_interface_id: &str) -> Option<String> {
         self.app.service.attached_to(network_interface_id)
     }
