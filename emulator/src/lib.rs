@@ -86,15 +86,15 @@
 //! (those three as in the interface lifecycle's file, see [`EmulatorState`]); a field not
 //! listed is refused, so that a misspelt one does not silently take its default:
 //!
-//! | section | entries (defaults in brackets) |
+//! | section | entries  |
 //! | --- | --- |
-//! | `azs` | `region` [`cn-north-1`], `az` |
+//! | `azs` | `region` (default `cn-north-1`), `az` |
 //! | `subnets` | `id`, `region`, `vpc` |
 //! | `security_groups` | `id`, `region`, `vpc`, `name` |
-//! | `images` | `id`, `region`, `name`, `platform` [`Linux`], `os_version`, `source` [`private`; `public`, …], `status` [`ready`], `owner` (an access key), `system_disk_size_gb` [40], `root_device_type` [`cloudDisk`], `description`, `shared_with` (access keys), `released`, `architecture` [`x86_64`], `create_time` |
-//! | `instance_types` | `name`, `family`, `cpu`, `memory_mb`, `nic_limit` [2], `disk_limit` [8], `gpu` |
+//! | `images` | `id`, `region`, `name`, `platform` (default `Linux`), `os_version`, `source` (default `private`; `public`, …), `status` (default `ready`), `owner` (an access key), `system_disk_size_gb` (default 40), `root_device_type` (default `cloudDisk`), `description`, `shared_with` (access keys), `released`, `architecture` (default `x86_64`), `create_time` |
+//! | `instance_types` | `name`, `family`, `cpu`, `memory_mb`, `nic_limit` (default 2), `disk_limit` (default 8), `gpu` |
 //! | `quotas` | `resource_type` (`instance`, `keypair`, `image`, `instanceTemplate`, `imageShare`), `limit`; a type without one is unlimited |
-//! | `disks` | `id`, `region`, `az` [`cn-north-1a`], `size_gb` [20], `disk_type` [`ssd.gp1`], `owner`, `attached_to`, `device_name`, `auto_delete`, `system`, `name` |
+//! | `disks` | `id`, `region`, `az` (default `cn-north-1a`), `size_gb` (default 20), `disk_type` (default `ssd.gp1`), `owner`, `attached_to`, `device_name`, `auto_delete`, `system`, `name` |
 //! | `elastic_ips` | `id`, `region`, `az` (`"*"`: all), `address`, `owner` |
 //! | `keypairs` | `name`, `region`, `owner`, `public_key`, `fingerprint`, `create_time` |
 //! | `templates` | `id`, `region`, `name`, `description`, `data` (an `InstanceTemplateData`), `owner` |
