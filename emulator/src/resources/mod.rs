@@ -15,6 +15,8 @@ mod instance_template;
 mod instance_type;
 mod keypair;
 mod quota;
+#[cfg(test)]
+mod tests;
 
 /// What an operation knows of its call besides its arguments.
 pub(crate) struct Ctx<'a> {
