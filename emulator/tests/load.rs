@@ -14,6 +14,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+mod common;
+
 use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
     Client, Credentials, ErrorKind, RetryConfig,
@@ -244,4 +246,38 @@ async fn four_thousand_signed_attaches_256_in_flight_without_a_failure_or_a_leak
         growth < 16 * 1024,
         "the process grew by {growth} KiB in a round that should have left nothing behind"
     );
+}
+
+/// 64 `createInstances` racing on one `clientToken`, signed and over HTTP: one set of
+/// instances, every answer naming it.
+#[tokio::test]
+async fn creates_racing_on_one_token_create_one_set() {
+    let ops = common::spec_ops();
+    let Some(op) = ops.into_iter().find(|o| o.name == "createInstances") else {
+        panic!("the spec has no createInstances");
+    };
+    let op = Arc::new(op);
+    let emulator = Arc::new(Emulator::start(EmulatorState::default()).await.unwrap());
+    let credentials = Credentials::new("AKEMULATOR", "SKEMULATOR");
+    let body = serde_json::json!({
+        "instanceSpec": {"az": "cn-north-1a", "instanceType": "g.n2.medium", "imageId": "img-centos-7", "name": "race",
+                         "primaryNetworkInterface": {"networkInterface": {"subnetId": "subnet-default"}}},
+        "maxCount": 3, "clientToken": "one-token-for-all"});
+    let mut calls = JoinSet::new();
+    for _ in 0..64 {
+        let (emulator, credentials, op, body) = (emulator.clone(), credentials.clone(), op.clone(), body.clone());
+        calls.spawn(async move { common::call(&emulator, &credentials, &op, &[], "", &body).await });
+    }
+    let mut sets = HashSet::new();
+    while let Some(answer) = calls.join_next().await {
+        let (status, answer) = answer.unwrap();
+        assert_eq!(status, 200, "{answer}");
+        sets.insert(answer["result"]["instanceIds"].to_string());
+    }
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let ids: Vec<String> = serde_json::from_str(sets.iter().next().unwrap()).unwrap();
+    assert_eq!(ids.len(), 3);
+    let describe = common::spec_ops().into_iter().find(|o| o.name == "describeInstances").unwrap();
+    let (_, listed) = common::call(&emulator, &credentials, &describe, &[], "", &serde_json::Value::Null).await;
+    assert_eq!(listed["result"]["totalCount"], 3, "{listed}");
 }

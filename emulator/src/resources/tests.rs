@@ -289,3 +289,20 @@ fn templates_create_instances() {
     assert_eq!(refused(run(&s, "describeInstanceTemplate", json!({"instanceTemplateId": id}), t)),
                (404, "NOT_FOUND", format!("Instance Template '{id}' not found")));
 }
+
+#[test]
+fn creates_racing_on_one_token_create_one_set() {
+    let s = std::sync::Arc::new(world());
+    let answers: Vec<Vec<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let s = s.clone();
+                scope.spawn(move || create(&s, 3, Some("race"), Instant::now()))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|a| a == &answers[0] && a.len() == 3));
+    let listed = run(&s, "describeInstances", json!({}), Instant::now()).unwrap();
+    assert_eq!(listed["totalCount"], 3);
+}
