@@ -220,7 +220,21 @@ async fn serve(
         return Err(error);
     }
     let args = input::read(spec, op, &path, query, &bytes)?;
-    app.service.call(op, &caller, &args, Instant::now())
+    let answer = app.service.call(op, &caller, &args, Instant::now())?;
+    // In tests (debug builds), every answer is held to the spec's schema of its result: a
+    // behaviour that answers a field of the wrong type shows as a 500 naming it.
+    if cfg!(debug_assertions) {
+        if let (Some(result), Some(schema)) = (&answer, &op.result) {
+            input::check(spec, result, schema, "result").map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    format!("emulator bug: the answer of {} is not what the spec says: {}", op.name, e.message),
+                )
+            })?;
+        }
+    }
+    Ok(answer)
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ pub(crate) struct Op {
     pub(crate) body: Option<Value>,
     /// The documented errors (`4XX` examples), by name.
     pub(crate) errors: Vec<DocError>,
+    /// The schema of the answer's `result`, if it has one.
+    pub(crate) result: Option<Value>,
 }
 
 #[derive(Clone, Debug)]
@@ -143,7 +145,13 @@ impl Spec {
                     .pointer("/responses/4XX/content/application~1json/examples")
                     .map(doc_errors)
                     .unwrap_or_default();
+                let result = op
+                    .pointer("/responses/200/content/application~1json/schema")
+                    .map(|schema| resolve_in(doc, schema))
+                    .and_then(|schema| schema.pointer("/properties/result"))
+                    .cloned();
                 ops.push(Op {
+                    result,
                     name: name.to_owned(),
                     tag: op
                         .pointer("/tags/0")
@@ -186,6 +194,7 @@ impl Spec {
                 params: Vec::new(),
                 body: None,
                 errors: Vec::new(),
+                result: None,
             }))
         })
     }
@@ -279,6 +288,10 @@ impl Spec {
         error.allow = Some(allow);
         Err(error)
     }
+}
+
+fn resolve_in<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    resolve_param(doc, schema)
 }
 
 fn resolve_param<'a>(doc: &'a Value, p: &'a Value) -> &'a Value {
