@@ -133,12 +133,8 @@ fn every_error_row_of_the_pages_is_a_documented_kind_of_its_own() {
             "requestId": request_id,
             "error": {"code": row.status, "status": row.code, "message": concrete(&row.message)},
         });
-        let error = classify(
-            row.status,
-            &HeaderMap::new(),
-            body.to_string().as_bytes(),
-        )
-        .expect_err("an error body is an error");
+        let error = classify(row.status, &HeaderMap::new(), body.to_string().as_bytes())
+            .expect_err("an error body is an error");
         let here = format!(
             "{}: {} {} {:?}",
             row.page, row.status, row.code, row.message
@@ -198,9 +194,15 @@ async fn a_documented_quota_error_is_not_retried() {
         .retry(RetryConfig::standard().max_attempts(5))
         .build()
         .unwrap();
-    let error = common::attach(&client).await.expect_err("a 429 is an error");
+    let error = common::attach(&client)
+        .await
+        .expect_err("a 429 is an error");
     assert!(!error.is_retryable(), "{error}");
     assert_ne!(error.kind(), ErrorKind::Throttled, "{error}");
-    assert_ne!(error.kind(), ErrorKind::QuotaExceeded, "documented: {error}");
+    assert_ne!(
+        error.kind(),
+        ErrorKind::QuotaExceeded,
+        "documented: {error}"
+    );
     assert_eq!(error.request_id(), Some("hdr-quota"));
 }

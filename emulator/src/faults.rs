@@ -47,7 +47,13 @@ pub(crate) fn operation(name: &str) -> Result<&'static str, String> {
         format!(
             "unknown operation {name:?}; the emulator serves {} operations, e.g. {}",
             spec().ops.len(),
-            spec().ops.iter().take(5).map(|op| op.name.as_str()).collect::<Vec<_>>().join(", ")
+            spec()
+                .ops
+                .iter()
+                .take(5)
+                .map(|op| op.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     })
 }
@@ -55,7 +61,9 @@ pub(crate) fn operation(name: &str) -> Result<&'static str, String> {
 /// The documented error `error` of `operation`, as JD Cloud answers it: the doc's `xx`
 /// placeholders filled in.
 pub(crate) fn documented(operation: &str, error: &str) -> Result<ApiError, String> {
-    let op = spec().op(operation).ok_or_else(|| format!("unknown operation {operation:?}"))?;
+    let op = spec()
+        .op(operation)
+        .ok_or_else(|| format!("unknown operation {operation:?}"))?;
     let doc = spec().error(op, error).ok_or_else(|| {
         format!(
             "{operation} documents no error {error:?}; it documents {}",
@@ -76,9 +84,16 @@ pub(crate) fn documented(operation: &str, error: &str) -> Result<ApiError, Strin
 }
 
 /// `POST /__emulator/faults`.
-pub(crate) async fn serve(app: &App, request: Request) -> Result<Option<serde_json::Value>, ApiError> {
+pub(crate) async fn serve(
+    app: &App,
+    request: Request,
+) -> Result<Option<serde_json::Value>, ApiError> {
     if request.method() != Method::POST {
-        let mut e = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", format!("use POST {PATH}"));
+        let mut e = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            format!("use POST {PATH}"),
+        );
         e.allow = Some("POST".into());
         return Err(e);
     }

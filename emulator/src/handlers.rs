@@ -229,7 +229,10 @@ async fn serve(
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "INTERNAL",
-                    format!("emulator bug: the answer of {} is not what the spec says: {}", op.name, e.message),
+                    format!(
+                        "emulator bug: the answer of {} is not what the spec says: {}",
+                        op.name, e.message
+                    ),
                 )
             })?;
         }

@@ -72,13 +72,19 @@ pub(crate) fn read(
         }
         for p in &query_params {
             if p.required && !args.contains_key(&p.name) {
-                return Err(ApiError::invalid_argument(format!("{} is required", p.name)));
+                return Err(ApiError::invalid_argument(format!(
+                    "{} is required",
+                    p.name
+                )));
             }
         }
     }
     if let Some(schema) = &op.body {
         if body.iter().all(u8::is_ascii_whitespace) {
-            let required = spec.resolve(schema).get("required").and_then(Value::as_array);
+            let required = spec
+                .resolve(schema)
+                .get("required")
+                .and_then(Value::as_array);
             if let Some(first) = required.and_then(|r| r.first()).and_then(Value::as_str) {
                 return Err(ApiError::invalid_argument(format!(
                     "Request body is empty: expected a JSON object with {first}"
@@ -119,7 +125,9 @@ fn parse_query(query: &str) -> Result<BTreeMap<String, Node>, ApiError> {
         let value = percent_decode(raw_value).into_owned();
         let keys: Vec<&str> = key.split('.').collect();
         if keys.iter().any(|k| k.is_empty()) {
-            return Err(ApiError::invalid_argument(format!("Malformed parameter name '{key}'")));
+            return Err(ApiError::invalid_argument(format!(
+                "Malformed parameter name '{key}'"
+            )));
         }
         if !insert(&mut root, &keys, value) {
             return Err(ApiError::invalid_argument(format!(
@@ -153,7 +161,11 @@ fn insert(level: &mut BTreeMap<String, Node>, keys: &[&str], value: String) -> b
 fn type_of<'a>(spec: &'a Spec, schema: &'a Value) -> (&'a Value, &'a str) {
     let schema = spec.resolve(schema);
     let ty = schema.get("type").and_then(Value::as_str).unwrap_or(
-        if schema.get("properties").is_some() { "object" } else { "string" },
+        if schema.get("properties").is_some() {
+            "object"
+        } else {
+            "string"
+        },
     );
     (schema, ty)
 }
@@ -183,17 +195,32 @@ fn convert(spec: &Spec, node: Node, schema: &Value, at: &str) -> Result<Value, A
                 let field_schema = props.and_then(|p| p.get(&k)).ok_or_else(|| {
                     ApiError::invalid_argument(format!("Unknown parameter '{at}.{k}'"))
                 })?;
-                out.insert(k.clone(), convert(spec, v, field_schema, &format!("{at}.{k}"))?);
+                out.insert(
+                    k.clone(),
+                    convert(spec, v, field_schema, &format!("{at}.{k}"))?,
+                );
             }
             Ok(Value::Object(out))
         }
         (Node::Leaf(v), "integer") => match v.parse::<i64>() {
             Ok(n) => Ok(Value::from(n)),
             // Too large for 64 bits: as large as can be, for the range checks to refuse.
-            Err(_) if v.parse::<i128>().is_ok() || (v.len() > 18 && v.trim_start_matches('-').bytes().all(|b| b.is_ascii_digit())) => {
-                Ok(Value::from(if v.starts_with('-') { i64::MIN } else { i64::MAX }))
+            Err(_)
+                if v.parse::<i128>().is_ok()
+                    || (v.len() > 18
+                        && v.trim_start_matches('-')
+                            .bytes()
+                            .all(|b| b.is_ascii_digit())) =>
+            {
+                Ok(Value::from(if v.starts_with('-') {
+                    i64::MIN
+                } else {
+                    i64::MAX
+                }))
             }
-            Err(_) => Err(ApiError::invalid_argument(format!("{at} must be an integer, not '{v}'"))),
+            Err(_) => Err(ApiError::invalid_argument(format!(
+                "{at} must be an integer, not '{v}'"
+            ))),
         },
         (Node::Leaf(v), "number") => v
             .parse::<f64>()
@@ -204,13 +231,17 @@ fn convert(spec: &Spec, node: Node, schema: &Value, at: &str) -> Result<Value, A
         (Node::Leaf(v), "boolean") => match v.as_str() {
             "true" | "True" => Ok(Value::Bool(true)),
             "false" | "False" => Ok(Value::Bool(false)),
-            _ => Err(ApiError::invalid_argument(format!("{at} must be a boolean, not '{v}'"))),
+            _ => Err(ApiError::invalid_argument(format!(
+                "{at} must be a boolean, not '{v}'"
+            ))),
         },
         (Node::Leaf(v), "string") => Ok(Value::String(v)),
         (Node::Leaf(_), _) => Err(ApiError::invalid_argument(format!(
             "{at} must be given in the indexed form ({at}.1…)"
         ))),
-        (Node::Branch(_), _) => Err(ApiError::invalid_argument(format!("{at} must be a single value"))),
+        (Node::Branch(_), _) => Err(ApiError::invalid_argument(format!(
+            "{at} must be a single value"
+        ))),
     }
 }
 
@@ -237,7 +268,11 @@ pub(crate) fn check(spec: &Spec, value: &Value, schema: &Value, at: &str) -> Res
             let chars = s.chars().count() as u64;
             if let Some(min) = schema.get("minLength").and_then(Value::as_u64) {
                 if chars < min {
-                    return if s.is_empty() { bad("is required".into()) } else { bad(format!("must be at least {min} characters")) };
+                    return if s.is_empty() {
+                        bad("is required".into())
+                    } else {
+                        bad(format!("must be at least {min} characters"))
+                    };
                 }
             }
             if let Some(max) = schema.get("maxLength").and_then(Value::as_u64) {
@@ -253,21 +288,11 @@ pub(crate) fn check(spec: &Spec, value: &Value, schema: &Value, at: &str) -> Res
                 }
             }
         }
-        "integer" => {
-            if !(value.is_i64() || value.is_u64()) {
-                return bad("must be an integer".into());
-            }
+        "integer" if !(value.is_i64() || value.is_u64()) => {
+            return bad("must be an integer".into());
         }
-        "number" => {
-            if !value.is_number() {
-                return bad("must be a number".into());
-            }
-        }
-        "boolean" => {
-            if !value.is_boolean() {
-                return bad("must be a boolean".into());
-            }
-        }
+        "number" if !value.is_number() => return bad("must be a number".into()),
+        "boolean" if !value.is_boolean() => return bad("must be a boolean".into()),
         "array" => {
             let Some(items) = value.as_array() else {
                 return bad("must be a list".into());
@@ -291,13 +316,26 @@ pub(crate) fn check(spec: &Spec, value: &Value, schema: &Value, at: &str) -> Res
             let Some(object) = value.as_object() else {
                 return bad("must be an object".into());
             };
-            for name in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let Some(name) = name.as_str() else { continue };
                 if object.get(name).is_none_or(Value::is_null) {
-                    return Err(ApiError::invalid_argument(format!("{} is required", join(at, name))));
+                    return Err(ApiError::invalid_argument(format!(
+                        "{} is required",
+                        join(at, name)
+                    )));
                 }
             }
-            for (name, field_schema) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+            for (name, field_schema) in schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(v) = object.get(name) {
                     check(spec, v, field_schema, &join(at, name))?;
                 }

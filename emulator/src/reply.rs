@@ -131,7 +131,11 @@ pub(crate) fn failure(request_id: &str, error: &ApiError) -> Response {
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
-    if let Some(allow) = error.allow.as_deref().and_then(|a| HeaderValue::from_str(a).ok()) {
+    if let Some(allow) = error
+        .allow
+        .as_deref()
+        .and_then(|a| HeaderValue::from_str(a).ok())
+    {
         response.headers_mut().insert(header::ALLOW, allow);
     }
     response

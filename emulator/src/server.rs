@@ -268,7 +268,8 @@ impl Emulator {
     /// would otherwise fail nothing.
     pub fn fail_next(&self, operation: &str, count: usize, error: &str) {
         let op = crate::faults::operation(operation).unwrap_or_else(|e| panic!("fail_next: {e}"));
-        let error = crate::faults::documented(op, error).unwrap_or_else(|e| panic!("fail_next: {e}"));
+        let error =
+            crate::faults::documented(op, error).unwrap_or_else(|e| panic!("fail_next: {e}"));
         self.app.faults.set(op, count, error);
     }
 

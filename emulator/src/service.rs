@@ -88,7 +88,11 @@ pub(crate) struct Service {
 }
 
 impl World {
-    pub(crate) fn instance_at(&self, region_id: &str, instance_id: &str) -> Result<usize, ApiError> {
+    pub(crate) fn instance_at(
+        &self,
+        region_id: &str,
+        instance_id: &str,
+    ) -> Result<usize, ApiError> {
         self.instance_index
             .get(instance_id)
             .copied()
@@ -125,7 +129,11 @@ impl World {
         id
     }
 
-    pub(crate) fn interface_at(&self, region_id: &str, interface_id: &str) -> Result<usize, ApiError> {
+    pub(crate) fn interface_at(
+        &self,
+        region_id: &str,
+        interface_id: &str,
+    ) -> Result<usize, ApiError> {
         self.interface_index
             .get(interface_id)
             .copied()
@@ -166,7 +174,10 @@ impl World {
 
     /// By instance id, the interfaces visibly attached to it, in attach order, with their
     /// `auto_delete`.
-    pub(crate) fn visible_attachments(&self, now: Instant) -> HashMap<String, Vec<(u64, usize, bool)>> {
+    pub(crate) fn visible_attachments(
+        &self,
+        now: Instant,
+    ) -> HashMap<String, Vec<(u64, usize, bool)>> {
         let mut by_instance: HashMap<String, Vec<(u64, usize, bool)>> = HashMap::new();
         for at in 0..self.state.network_interfaces.len() {
             let a = self.visible(at, now);
@@ -445,12 +456,28 @@ impl Service {
         let text = |name: &str| args.get(name).and_then(Value::as_str).unwrap_or_default();
         match op.name.as_str() {
             "attachNetworkInterface" => {
-                let auto_delete = args.get("autoDelete").and_then(Value::as_bool).unwrap_or(false);
-                self.attach(caller, text("regionId"), text("instanceId"), text("networkInterfaceId"), auto_delete, now)?;
+                let auto_delete = args
+                    .get("autoDelete")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                self.attach(
+                    caller,
+                    text("regionId"),
+                    text("instanceId"),
+                    text("networkInterfaceId"),
+                    auto_delete,
+                    now,
+                )?;
                 Ok(None)
             }
             "detachNetworkInterface" => {
-                self.detach(caller, text("regionId"), text("instanceId"), text("networkInterfaceId"), now)?;
+                self.detach(
+                    caller,
+                    text("regionId"),
+                    text("instanceId"),
+                    text("networkInterfaceId"),
+                    now,
+                )?;
                 Ok(None)
             }
             _ => {
@@ -516,7 +543,14 @@ mod tests {
     use super::*;
 
     /// An operation called as the handler calls it, its arguments read by the spec.
-    fn call(s: &Service, op: &str, region: &str, instance: Option<&str>, query: &str, now: Instant) -> Result<Value, ApiError> {
+    fn call(
+        s: &Service,
+        op: &str,
+        region: &str,
+        instance: Option<&str>,
+        query: &str,
+        now: Instant,
+    ) -> Result<Value, ApiError> {
         let spec = crate::spec::spec();
         let op = spec.op(op).unwrap();
         let mut path = std::collections::BTreeMap::new();
@@ -637,7 +671,15 @@ mod tests {
             .attach("AK", "r2", "i-1", "port-a", false, Instant::now())
             .unwrap_err();
         assert_eq!(e.message, "Instance 'i-1' not found.");
-        let e = call(&s, "describeInstance", "r2", Some("i-1"), "", Instant::now()).unwrap_err();
+        let e = call(
+            &s,
+            "describeInstance",
+            "r2",
+            Some("i-1"),
+            "",
+            Instant::now(),
+        )
+        .unwrap_err();
         assert_eq!((e.http.as_u16(), e.status), (404, "NOT_FOUND"));
         assert_eq!(e.message, "Instance 'i-1' not found.");
         assert_eq!(list(&s, "", Instant::now()).1, 4);

@@ -94,7 +94,10 @@ impl Spec {
             .pointer("/servers/0/url")
             .and_then(Value::as_str)
             .and_then(|url| url.split_once("://"))
-            .and_then(|(_, rest)| rest.find('/').map(|at| rest[at..].trim_end_matches('/').to_owned()))
+            .and_then(|(_, rest)| {
+                rest.find('/')
+                    .map(|at| rest[at..].trim_end_matches('/').to_owned())
+            })
             .unwrap_or_default();
         let mut ops = Vec::new();
         for (template, item) in doc
@@ -116,10 +119,12 @@ impl Spec {
                     continue;
                 };
                 let mut params = Vec::new();
-                for p in shared
-                    .iter()
-                    .chain(op.get("parameters").and_then(Value::as_array).into_iter().flatten())
-                {
+                for p in shared.iter().chain(
+                    op.get("parameters")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten(),
+                ) {
                     let p = resolve_param(doc, p);
                     let Some(pname) = p.get("name").and_then(Value::as_str) else {
                         continue;
@@ -133,9 +138,15 @@ impl Spec {
                         in_path: location == "path",
                         required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
                         schema: p.get("schema").cloned().unwrap_or(Value::Null),
-                        filters: p.get("x-jdcloud-filters").and_then(Value::as_array).map(|a| {
-                            a.iter().filter_map(Value::as_str).map(str::to_owned).collect()
-                        }),
+                        filters: p
+                            .get("x-jdcloud-filters")
+                            .and_then(Value::as_array)
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_owned)
+                                    .collect()
+                            }),
                     });
                 }
                 let body = op
@@ -283,7 +294,10 @@ impl Spec {
         let mut error = ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
-            format!("Method {method} is not allowed for {}: use {allow}", crate::route::shorten(raw_path)),
+            format!(
+                "Method {method} is not allowed for {}: use {allow}",
+                crate::route::shorten(raw_path)
+            ),
         );
         error.allow = Some(allow);
         Err(error)

@@ -309,10 +309,19 @@ pub(crate) fn default_world() -> EmulatorState {
             security_groups: Vec::new(),
         }],
         azs: vec![
-            Az { region: region(), az: "cn-north-1a".into() },
-            Az { region: region(), az: "cn-north-1b".into() },
+            Az {
+                region: region(),
+                az: "cn-north-1a".into(),
+            },
+            Az {
+                region: region(),
+                az: "cn-north-1b".into(),
+            },
             // A second region, for `copyImages`.
-            Az { region: "cn-east-2".into(), az: "cn-east-2a".into() },
+            Az {
+                region: "cn-east-2".into(),
+                az: "cn-east-2a".into(),
+            },
         ],
         subnets: vec![Subnet {
             id: "subnet-default".into(),
@@ -328,7 +337,12 @@ pub(crate) fn default_world() -> EmulatorState {
         images: vec![
             public("img-centos-7", "CentOS 7.9 64位", "Linux", "7.9"),
             public("img-ubuntu-2204", "Ubuntu 22.04 64位", "Ubuntu", "22.04"),
-            public("img-windows-2019", "Windows Server 2019 数据中心版 64位中文版", "Windows Server", "2019"),
+            public(
+                "img-windows-2019",
+                "Windows Server 2019 数据中心版 64位中文版",
+                "Windows Server",
+                "2019",
+            ),
         ],
         instance_types: vec![
             itype("g.n2.medium", 1, 4096, 2, 8),
@@ -337,11 +351,26 @@ pub(crate) fn default_world() -> EmulatorState {
             itype("c.n2.large", 2, 4096, 3, 8),
         ],
         quotas: vec![
-            Quota { resource_type: "instance".into(), limit: 20 },
-            Quota { resource_type: "keypair".into(), limit: 10 },
-            Quota { resource_type: "image".into(), limit: 10 },
-            Quota { resource_type: "instanceTemplate".into(), limit: 10 },
-            Quota { resource_type: "imageShare".into(), limit: 10 },
+            Quota {
+                resource_type: "instance".into(),
+                limit: 20,
+            },
+            Quota {
+                resource_type: "keypair".into(),
+                limit: 10,
+            },
+            Quota {
+                resource_type: "image".into(),
+                limit: 10,
+            },
+            Quota {
+                resource_type: "instanceTemplate".into(),
+                limit: 10,
+            },
+            Quota {
+                resource_type: "imageShare".into(),
+                limit: 10,
+            },
         ],
         disks: vec![disk("vol-default-1"), disk("vol-default-2")],
         elastic_ips: vec![ElasticIp {

@@ -17,7 +17,10 @@ async fn no_state_serves_the_default_world_and_prints_the_environment() {
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().unwrap().unwrap();
-    let endpoint = first.strip_prefix("listening on ").expect(&first).to_owned();
+    let endpoint = first
+        .strip_prefix("listening on ")
+        .expect(&first)
+        .to_owned();
     let env: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
     assert_eq!(
         env,
@@ -32,7 +35,11 @@ async fn no_state_serves_the_default_world_and_prints_the_environment() {
         .endpoint(&endpoint)
         .build()
         .unwrap();
-    let listed = client.describe_instances().region_id("cn-north-1").send().await;
+    let listed = client
+        .describe_instances()
+        .region_id("cn-north-1")
+        .send()
+        .await;
     child.kill().unwrap();
     let _ = child.wait();
     let listed = listed.unwrap();

@@ -14,7 +14,9 @@ const STATE: &str = r#"{
 }"#;
 
 async fn setup() -> (Emulator, Client) {
-    let emulator = Emulator::start(EmulatorState::from_json(STATE).unwrap()).await.unwrap();
+    let emulator = Emulator::start(EmulatorState::from_json(STATE).unwrap())
+        .await
+        .unwrap();
     let client = Client::builder()
         .credentials(Credentials::new("AK", "SK"))
         .endpoint(emulator.endpoint())
@@ -29,12 +31,24 @@ async fn fail_next_refuses_with_the_documented_error_then_serves_again() {
     let (emulator, client) = setup().await;
     emulator.fail_next("describeInstance", 2, "InternalServerError");
     for _ in 0..2 {
-        let e = client.describe_instance().region_id("cn-north-1").instance_id("i-1").send().await.unwrap_err();
+        let e = client
+            .describe_instance()
+            .region_id("cn-north-1")
+            .instance_id("i-1")
+            .send()
+            .await
+            .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InternalServerError, "{e}");
         assert_eq!(e.http_status(), Some(500));
         assert_eq!(e.message(), Some("Internal server error"));
     }
-    client.describe_instance().region_id("cn-north-1").instance_id("i-1").send().await.unwrap();
+    client
+        .describe_instance()
+        .region_id("cn-north-1")
+        .instance_id("i-1")
+        .send()
+        .await
+        .unwrap();
 
     // An operation's own documented error, its `xx` filled in; the call is not applied.
     emulator.fail_next("attachNetworkInterface", 1, "TaskConflict");
@@ -47,7 +61,10 @@ async fn fail_next_refuses_with_the_documented_error_then_serves_again() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskConflict, "{e}");
-    assert_eq!(e.message(), Some("Conflict with underlay task emulator-fault"));
+    assert_eq!(
+        e.message(),
+        Some("Conflict with underlay task emulator-fault")
+    );
     assert_eq!(emulator.attached_to("port-1"), None);
 }
 
@@ -78,21 +95,62 @@ async fn plan(emulator: &Emulator, body: Value) -> (u16, Value) {
 #[tokio::test]
 async fn faults_over_http_for_other_languages() {
     let (emulator, client) = setup().await;
-    let (status, answer) = plan(&emulator, json!({"operation": "describeInstance", "count": 1, "error": "UnknownServerError"})).await;
+    let (status, answer) = plan(
+        &emulator,
+        json!({"operation": "describeInstance", "count": 1, "error": "UnknownServerError"}),
+    )
+    .await;
     assert_eq!(status, 200, "{answer}");
-    let e = client.describe_instance().region_id("cn-north-1").instance_id("i-1").send().await.unwrap_err();
+    let e = client
+        .describe_instance()
+        .region_id("cn-north-1")
+        .instance_id("i-1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::UnknownServerError, "{e}");
 
-    let (status, _) = plan(&emulator, json!({"operation": "describeInstance", "stall_ms": 300})).await;
+    let (status, _) = plan(
+        &emulator,
+        json!({"operation": "describeInstance", "stall_ms": 300}),
+    )
+    .await;
     assert_eq!(status, 200);
     let started = std::time::Instant::now();
-    client.describe_instance().region_id("cn-north-1").instance_id("i-1").send().await.unwrap();
+    client
+        .describe_instance()
+        .region_id("cn-north-1")
+        .instance_id("i-1")
+        .send()
+        .await
+        .unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));
 
-    let (status, answer) = plan(&emulator, json!({"operation": "nope", "error": "TaskConflict"})).await;
-    assert_eq!((status, answer["error"]["status"].as_str()), (400, Some("INVALID_ARGUMENT")), "{answer}");
-    assert!(answer["error"]["message"].as_str().unwrap().contains("unknown operation"));
-    let (status, answer) = plan(&emulator, json!({"operation": "describeInstance", "error": "Bogus"})).await;
+    let (status, answer) = plan(
+        &emulator,
+        json!({"operation": "nope", "error": "TaskConflict"}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["status"].as_str()),
+        (400, Some("INVALID_ARGUMENT")),
+        "{answer}"
+    );
+    assert!(answer["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("unknown operation"));
+    let (status, answer) = plan(
+        &emulator,
+        json!({"operation": "describeInstance", "error": "Bogus"}),
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(answer["error"]["message"].as_str().unwrap().contains("InternalServerError"), "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("InternalServerError"),
+        "{answer}"
+    );
 }

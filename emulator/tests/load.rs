@@ -16,10 +16,8 @@ use std::{
 
 mod common;
 
+use jdcloud_vm::{Client, Credentials, ErrorKind, RetryConfig};
 use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
-use jdcloud_vm::{
-    Client, Credentials, ErrorKind, RetryConfig,
-};
 use tokio::{sync::Semaphore, task::JoinSet};
 
 const CALLS: usize = 4_000;
@@ -265,8 +263,14 @@ async fn creates_racing_on_one_token_create_one_set() {
         "maxCount": 3, "clientToken": "one-token-for-all"});
     let mut calls = JoinSet::new();
     for _ in 0..64 {
-        let (emulator, credentials, op, body) = (emulator.clone(), credentials.clone(), op.clone(), body.clone());
-        calls.spawn(async move { common::call(&emulator, &credentials, &op, &[], "", &body).await });
+        let (emulator, credentials, op, body) = (
+            emulator.clone(),
+            credentials.clone(),
+            op.clone(),
+            body.clone(),
+        );
+        calls
+            .spawn(async move { common::call(&emulator, &credentials, &op, &[], "", &body).await });
     }
     let mut sets = HashSet::new();
     while let Some(answer) = calls.join_next().await {
@@ -277,7 +281,18 @@ async fn creates_racing_on_one_token_create_one_set() {
     assert_eq!(sets.len(), 1, "{sets:?}");
     let ids: Vec<String> = serde_json::from_str(sets.iter().next().unwrap()).unwrap();
     assert_eq!(ids.len(), 3);
-    let describe = common::spec_ops().into_iter().find(|o| o.name == "describeInstances").unwrap();
-    let (_, listed) = common::call(&emulator, &credentials, &describe, &[], "", &serde_json::Value::Null).await;
+    let describe = common::spec_ops()
+        .into_iter()
+        .find(|o| o.name == "describeInstances")
+        .unwrap();
+    let (_, listed) = common::call(
+        &emulator,
+        &credentials,
+        &describe,
+        &[],
+        "",
+        &serde_json::Value::Null,
+    )
+    .await;
     assert_eq!(listed["result"]["totalCount"], 3, "{listed}");
 }

@@ -22,11 +22,14 @@ pub(super) fn call(name: &str, w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Op
         "describeImages" => describe_images(w, ctx, a),
         "describeImageConstraints" => {
             let id = a.text("imageId");
-            visible(w, ctx, &id).ok_or_else(|| image_not_found(&id)).map(|_| Some(json!({"imageConstraints": constraint(&id)})))
+            visible(w, ctx, &id)
+                .ok_or_else(|| image_not_found(&id))
+                .map(|_| Some(json!({"imageConstraints": constraint(&id)})))
         }
         "describeImageConstraintsBatch" => Ok(Some(json!({"imageConstraints":
             a.strings("ids").iter().filter(|id| visible(w, ctx, id).is_some()).map(|id| constraint(id)).collect::<Vec<_>>()}))),
-        "describeImageMembers" => owned(w, ctx, &a.text("imageId")).map(|at| Some(json!({"pins": w.state.images[at].shared_with}))),
+        "describeImageMembers" => owned(w, ctx, &a.text("imageId"))
+            .map(|at| Some(json!({"pins": w.state.images[at].shared_with}))),
         "createImage" => create_image(w, ctx, a),
         "createImageFromSnapshots" => create_from_snapshots(w, ctx, a),
         "deleteImage" => delete_image(w, ctx, a),
@@ -87,7 +90,9 @@ fn busy(w: &World, ctx: &Ctx<'_>, id: &str) -> bool {
 
 fn not_busy(w: &World, ctx: &Ctx<'_>, id: &str) -> Result<(), ApiError> {
     if busy(w, ctx, id) {
-        return Err(precondition(format!("Conflict with underlay image task '{id}'")));
+        return Err(precondition(format!(
+            "Conflict with underlay image task '{id}'"
+        )));
     }
     Ok(())
 }
@@ -97,7 +102,11 @@ fn constraint(id: &str) -> Value {
 }
 
 fn image_json(w: &World, ctx: &Ctx<'_>, m: &Image) -> Value {
-    let status = if busy(w, ctx, &m.id) { "pending" } else { m.status.as_str() };
+    let status = if busy(w, ctx, &m.id) {
+        "pending"
+    } else {
+        m.status.as_str()
+    };
     let mut v = json!({
         "imageId": m.id,
         "name": m.name,
@@ -149,13 +158,18 @@ fn describe_images(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         .filter(|m| match source {
             None => true,
             Some("private") => m.source == "private" && m.owner.as_deref() == Some(ctx.caller),
-            Some("shared") => m.source == "private" && m.shared_with.iter().any(|p| p == ctx.caller),
+            Some("shared") => {
+                m.source == "private" && m.shared_with.iter().any(|p| p == ctx.caller)
+            }
             Some("community") => m.released,
             Some(s) => m.source == s,
         })
         .filter(|m| a.str("platform").is_none_or(|p| m.platform == p))
         .filter(|m| a.str("imageName").is_none_or(|n| m.name.contains(n)))
-        .filter(|m| a.str("rootDeviceType").is_none_or(|r| m.root_device_type == r))
+        .filter(|m| {
+            a.str("rootDeviceType")
+                .is_none_or(|r| m.root_device_type == r)
+        })
         .map(|m| image_json(w, ctx, m))
         .filter(|v| a.str("status").is_none_or(|s| v["status"] == s))
         .collect();
@@ -167,7 +181,11 @@ fn check_quota(w: &World, ctx: &Ctx<'_>) -> Result<(), ApiError> {
         .state
         .images
         .iter()
-        .filter(|m| m.region == ctx.region && m.source == "private" && m.owner.as_deref() == Some(ctx.caller))
+        .filter(|m| {
+            m.region == ctx.region
+                && m.source == "private"
+                && m.owner.as_deref() == Some(ctx.caller)
+        })
         .count() as i64;
     if mine >= quota_limit(w, "image") {
         return Err(quota_exceeded("Image quota limit exceeded"));
@@ -176,7 +194,13 @@ fn check_quota(w: &World, ctx: &Ctx<'_>) -> Result<(), ApiError> {
 }
 
 /// A new private image of the caller's, `pending` for a task's duration.
-fn new_image(w: &mut World, ctx: &Ctx<'_>, region: &str, name: String, template: Option<&Image>) -> String {
+fn new_image(
+    w: &mut World,
+    ctx: &Ctx<'_>,
+    region: &str,
+    name: String,
+    template: Option<&Image>,
+) -> String {
     let id = new_id("img");
     let mut m = template.cloned().unwrap_or(Image {
         id: String::new(),
@@ -215,13 +239,21 @@ fn new_image(w: &mut World, ctx: &Ctx<'_>, region: &str, name: String, template:
 fn create_image(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = changeable(w, ctx, a, &["running", "stopped"])?;
     let i = w.state.instances[at].clone();
-    if !w.state.disks.iter().any(|d| d.system && d.attached_to.as_deref() == Some(&i.id))
+    if !w
+        .state
+        .disks
+        .iter()
+        .any(|d| d.system && d.attached_to.as_deref() == Some(&i.id))
         && i.image_id.is_some()
     {
         return Err(not_found("System disk not found"));
     }
     check_quota(w, ctx)?;
-    let base = i.image_id.as_deref().and_then(|id| w.state.images.iter().find(|m| m.id == id)).cloned();
+    let base = i
+        .image_id
+        .as_deref()
+        .and_then(|id| w.state.images.iter().find(|m| m.id == id))
+        .cloned();
     let id = new_image(w, ctx, ctx.region, a.text("name"), base.as_ref());
     if let Some(m) = w.state.images.last_mut() {
         m.description = a.text("description");
@@ -241,7 +273,11 @@ fn create_from_snapshots(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome 
     if let Some(m) = w.state.images.last_mut() {
         m.description = a.text("description");
         if let Some(os) = a.str("osType") {
-            m.platform = if os == "windows" { "Windows Server".into() } else { "Linux".into() };
+            m.platform = if os == "windows" {
+                "Windows Server".into()
+            } else {
+                "Linux".into()
+            };
         }
     }
     let answer = json!({"imageId": id});
@@ -251,12 +287,17 @@ fn create_from_snapshots(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome 
 
 fn token_answer(w: &World, ctx: &Ctx<'_>, a: &Args<'_>) -> Option<Value> {
     let token = a.str("clientToken")?;
-    w.tokens.get(&(ctx.op.name.clone(), format!("{}/{token}", ctx.caller))).cloned()
+    w.tokens
+        .get(&(ctx.op.name.clone(), format!("{}/{token}", ctx.caller)))
+        .cloned()
 }
 
 fn remember_token(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, answer: &Value) {
     if let Some(token) = a.str("clientToken") {
-        w.tokens.insert((ctx.op.name.clone(), format!("{}/{token}", ctx.caller)), answer.clone());
+        w.tokens.insert(
+            (ctx.op.name.clone(), format!("{}/{token}", ctx.caller)),
+            answer.clone(),
+        );
     }
 }
 
@@ -267,7 +308,11 @@ fn delete_image(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         return Err(precondition("Can't delete this image"));
     }
     if m.owner.as_deref() != Some(ctx.caller) {
-        return Err(precondition(if m.released { "Can't delete community image" } else { "Can't delete shared image" }));
+        return Err(precondition(if m.released {
+            "Can't delete community image"
+        } else {
+            "Can't delete shared image"
+        }));
     }
     if busy(w, ctx, &id) {
         return Err(precondition(format!("The image '{id}' is busy")));
@@ -317,7 +362,9 @@ fn share(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, on: bool) -> Outcome {
 fn release(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, on: bool) -> Outcome {
     let id = a.text("imageId");
     let at = match owned(w, ctx, &id) {
-        Err(e) if on && e.message == "Can't use this image" => return Err(precondition("Can't use non-private image")),
+        Err(e) if on && e.message == "Can't use this image" => {
+            return Err(precondition("Can't use non-private image"))
+        }
         other => other?,
     };
     not_busy(w, ctx, &id)?;
@@ -330,7 +377,9 @@ fn release(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, on: bool) -> Outcome {
 
 fn modify(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     if a.get("name").is_none() && a.get("description").is_none() {
-        return Err(ApiError::invalid_argument("Parameter name、description missing"));
+        return Err(ApiError::invalid_argument(
+            "Parameter name、description missing",
+        ));
     }
     let id = a.text("imageId");
     let at = owned(w, ctx, &id)?;
@@ -350,7 +399,9 @@ fn copy(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let known = w.state.azs.iter().any(|z| z.region == destination)
         || w.state.instances.iter().any(|i| i.region == destination);
     if !known || destination == ctx.region {
-        return Err(ApiError::invalid_argument(format!("Invalid region '{destination}'")));
+        return Err(ApiError::invalid_argument(format!(
+            "Invalid region '{destination}'"
+        )));
     }
     let mut copies = Vec::new();
     let ids = a.strings("sourceImageIds");
@@ -372,7 +423,13 @@ fn copy(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 }
 
 fn next_task_id(w: &World) -> i64 {
-    w.state.image_tasks.iter().map(|t| t.id).max().unwrap_or(1000) + 1
+    w.state
+        .image_tasks
+        .iter()
+        .map(|t| t.id)
+        .max()
+        .unwrap_or(1000)
+        + 1
 }
 
 fn import(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
@@ -419,7 +476,10 @@ fn export(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         return Err(precondition("Windows image can't export"));
     }
     if busy(w, ctx, &id) {
-        return Err(precondition(format!("Invalid image status '{}'", "pending")));
+        return Err(precondition(format!(
+            "Invalid image status '{}'",
+            "pending"
+        )));
     }
     // Object storage is outside the VM service: the export is recorded as a task that ends.
     let task = next_task_id(w);

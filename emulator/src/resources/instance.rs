@@ -24,15 +24,23 @@ pub(super) fn call(name: &str, w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Op
     Some(match name {
         "createInstances" => create_instances(w, ctx, a),
         "describeInstance" => describe_instance(w, ctx, a),
-        "describeInstances" | "describeBriefInstances" => describe_instances(w, ctx, a, "instances", |v| v),
-        "describeInstanceStatus" => describe_instances(w, ctx, a, "instanceStatuses", |v| {
-            json!({"instanceId": v["instanceId"], "status": v["status"]})
-        }),
-        "describeInstancePrivateIpAddress" => {
-            describe_instances(w, ctx, a, "instancePrivateIpAddress", |v| {
-                json!({"instanceId": v["instanceId"], "privateIpAddress": v["privateIpAddress"]})
-            })
+        "describeInstances" | "describeBriefInstances" => {
+            describe_instances(w, ctx, a, "instances", |v| v)
         }
+        "describeInstanceStatus" => describe_instances(
+            w,
+            ctx,
+            a,
+            "instanceStatuses",
+            |v| json!({"instanceId": v["instanceId"], "status": v["status"]}),
+        ),
+        "describeInstancePrivateIpAddress" => describe_instances(
+            w,
+            ctx,
+            a,
+            "instancePrivateIpAddress",
+            |v| json!({"instanceId": v["instanceId"], "privateIpAddress": v["privateIpAddress"]}),
+        ),
         "describeInstancesCustomData" => describe_instances(w, ctx, a, "customData", |v| {
             json!({"instanceId": v["instanceId"], "metadata": v["metadata"].as_array().cloned().unwrap_or_default(),
                    "userdata": v["userdata"].as_array().cloned().unwrap_or_default()})
@@ -73,7 +81,10 @@ pub(crate) fn changeable(
     let id = a.text("instanceId");
     let at = w.instance_at(ctx.region, &id)?;
     if let Some(task) = w.running_task(at, ctx.now) {
-        return Err(precondition(format!("Conflict with underlay task {}", task.id)));
+        return Err(precondition(format!(
+            "Conflict with underlay task {}",
+            task.id
+        )));
     }
     let status = &w.state.instances[at].status;
     if !allowed.is_empty() && !allowed.contains(&status.as_str()) {
@@ -117,7 +128,9 @@ pub(crate) fn check_password(password: &str) -> Result<(), ApiError> {
 }
 
 fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
-    let token = a.str("clientToken").map(|t| (ctx.op.name.clone(), format!("{}/{t}", ctx.caller)));
+    let token = a
+        .str("clientToken")
+        .map(|t| (ctx.op.name.clone(), format!("{}/{t}", ctx.caller)));
     if let Some(answer) = token.as_ref().and_then(|t| w.tokens.get(t)) {
         return Ok(Some(answer.clone()));
     }
@@ -142,9 +155,9 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     if !(1..=100).contains(&count) {
         return Err(out_of_range("Maxcount out of range"));
     }
-    let image_id = s.str("imageId").ok_or_else(|| {
-        ApiError::invalid_argument("Parameter InstanceSpec.ImageId missing")
-    })?;
+    let image_id = s
+        .str("imageId")
+        .ok_or_else(|| ApiError::invalid_argument("Parameter InstanceSpec.ImageId missing"))?;
     let type_name = s.text("instanceType");
     let itype = w
         .state
@@ -171,7 +184,12 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         .ok_or_else(|| not_found(format!("Subnet '{subnet_id}' not found")))?;
     let groups = s.strings("primaryNetworkInterface/networkInterface/securityGroups");
     for g in &groups {
-        if !w.state.security_groups.iter().any(|d| &d.id == g && d.region == ctx.region) {
+        if !w
+            .state
+            .security_groups
+            .iter()
+            .any(|d| &d.id == g && d.region == ctx.region)
+        {
             return Err(not_found(format!("SecurityGroups '{g}' not found")));
         }
     }
@@ -184,11 +202,15 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     if let Some(password) = s.str("password") {
         check_password(password)?;
     }
-    let system_size = s.int("systemDisk/cloudDiskSpec/diskSizeGB").unwrap_or(image.system_disk_size_gb);
+    let system_size = s
+        .int("systemDisk/cloudDiskSpec/diskSizeGB")
+        .unwrap_or(image.system_disk_size_gb);
     if s.str("systemDisk/diskCategory").unwrap_or("cloud") == "cloud"
         && !(image.system_disk_size_gb.min(40)..=500).contains(&system_size)
     {
-        return Err(out_of_range("InstanceSpec.SystemDisk.CloudDiskSpec.DiskSizeGB out of range"));
+        return Err(out_of_range(
+            "InstanceSpec.SystemDisk.CloudDiskSpec.DiskSizeGB out of range",
+        ));
     }
     let az = s.str("az").unwrap_or("cn-north-1a").to_owned();
     let owned = w
@@ -225,7 +247,10 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
                 .map(str::to_owned),
             security_groups: groups
                 .iter()
-                .map(|g| crate::state::SecurityGroup { id: g.clone(), name: None })
+                .map(|g| crate::state::SecurityGroup {
+                    id: g.clone(),
+                    name: None,
+                })
                 .collect(),
         };
         let mut nic = nic;
@@ -254,7 +279,10 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
                 region: ctx.region.to_owned(),
                 az: az.clone(),
                 size_gb: system_size,
-                disk_type: s.str("systemDisk/cloudDiskSpec/diskType").unwrap_or("ssd.gp1").to_owned(),
+                disk_type: s
+                    .str("systemDisk/cloudDiskSpec/diskType")
+                    .unwrap_or("ssd.gp1")
+                    .to_owned(),
                 owner: Some(ctx.caller.to_owned()),
                 attached_to: Some(id.clone()),
                 device_name: Some("vda".into()),
@@ -271,10 +299,16 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
                 region: ctx.region.to_owned(),
                 az: az.clone(),
                 size_gb: d.int("cloudDiskSpec/diskSizeGB").unwrap_or(20),
-                disk_type: d.str("cloudDiskSpec/diskType").unwrap_or("ssd.gp1").to_owned(),
+                disk_type: d
+                    .str("cloudDiskSpec/diskType")
+                    .unwrap_or("ssd.gp1")
+                    .to_owned(),
                 owner: Some(ctx.caller.to_owned()),
                 attached_to: Some(id.clone()),
-                device_name: Some(d.str("deviceName").map_or_else(|| device_name(i + 1), str::to_owned)),
+                device_name: Some(
+                    d.str("deviceName")
+                        .map_or_else(|| device_name(i + 1), str::to_owned),
+                ),
                 auto_delete: d.bool("autoDelete").unwrap_or(true),
                 system: false,
                 name: d.str("cloudDiskSpec/name").map(str::to_owned),
@@ -288,7 +322,13 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
             status: "running".into(),
             max_network_interfaces: u32::try_from(itype.nic_limit).unwrap_or(2),
             busy: false,
-            name: Some(if name.is_empty() { id.clone() } else if count > 1 { format!("{name}{}", n + 1) } else { name }),
+            name: Some(if name.is_empty() {
+                id.clone()
+            } else if count > 1 {
+                format!("{name}{}", n + 1)
+            } else {
+                name
+            }),
             instance_type: Some(itype.name.clone()),
             subnet: Some(subnet_id.clone()),
             private_ip: None,
@@ -297,11 +337,23 @@ fn create_instances(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
             hostname: s.str("hostname").map(str::to_owned),
             description: s.str("description").map(str::to_owned),
             launch_time: Some(timestamp()),
-            charge_mode: Some(s.str("charge/chargeMode").unwrap_or("postpaid_by_duration").to_owned()),
+            charge_mode: Some(
+                s.str("charge/chargeMode")
+                    .unwrap_or("postpaid_by_duration")
+                    .to_owned(),
+            ),
             tags: s
                 .list("userTags")
                 .iter()
-                .filter_map(|t| Some((t.get("key")?.as_str()?.to_owned(), t.get("value").and_then(Value::as_str).unwrap_or("").to_owned())))
+                .filter_map(|t| {
+                    Some((
+                        t.get("key")?.as_str()?.to_owned(),
+                        t.get("value")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_owned(),
+                    ))
+                })
                 .collect(),
             user_data: custom_data(&s),
             auto_release_time: None,
@@ -338,7 +390,10 @@ fn custom_data(s: &Args<'_>) -> Option<String> {
 }
 
 fn device_name(index: usize) -> String {
-    format!("vd{}", (b'a' + u8::try_from(index.min(25)).unwrap_or(25)) as char)
+    format!(
+        "vd{}",
+        (b'a' + u8::try_from(index.min(25)).unwrap_or(25)) as char
+    )
 }
 
 fn eip_address(seed: &str) -> String {
@@ -369,32 +424,72 @@ pub(crate) fn instance_json(
     put("hostname", i.hostname.clone().map(Value::from));
     put("description", i.description.clone().map(Value::from));
     put("launchTime", i.launch_time.clone().map(Value::from));
-    put("autoReleaseTime", i.auto_release_time.clone().map(Value::from));
+    put(
+        "autoReleaseTime",
+        i.auto_release_time.clone().map(Value::from),
+    );
     if !i.key_names.is_empty() {
         put("keyNames", Some(json!(i.key_names)));
     }
     if let Some(mode) = &i.charge_mode {
-        put("charge", Some(json!({"chargeMode": mode, "chargeStatus": "normal",
-            "chargeStartTime": i.launch_time})));
+        put(
+            "charge",
+            Some(json!({"chargeMode": mode, "chargeStatus": "normal",
+            "chargeStartTime": i.launch_time})),
+        );
     }
     if !i.tags.is_empty() {
-        put("tags", Some(Value::Array(i.tags.iter().map(|(k, v)| json!({"key": k, "value": v})).collect())));
+        put(
+            "tags",
+            Some(Value::Array(
+                i.tags
+                    .iter()
+                    .map(|(k, v)| json!({"key": k, "value": v}))
+                    .collect(),
+            )),
+        );
     }
-    if let Some(image) = i.image_id.as_ref().and_then(|id| w.state.images.iter().find(|m| &m.id == id)) {
-        put("osType", Some(json!(if image.platform.starts_with("Windows") { "windows" } else { "linux" })));
+    if let Some(image) = i
+        .image_id
+        .as_ref()
+        .and_then(|id| w.state.images.iter().find(|m| &m.id == id))
+    {
+        put(
+            "osType",
+            Some(json!(if image.platform.starts_with("Windows") {
+                "windows"
+            } else {
+                "linux"
+            })),
+        );
     }
-    if let Some(data) = i.user_data.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) {
+    if let Some(data) = i
+        .user_data
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+    {
         put("metadata", data.get("metadata").cloned());
         put("userdata", data.get("userdata").cloned());
     }
     let running = w.running_task(at, now).is_some();
     let mut data_disks = Vec::new();
-    for d in w.state.disks.iter().filter(|d| d.attached_to.as_deref() == Some(&i.id)) {
-        let status = if running && w.disk_changes.get(&d.id).is_some_and(|c| c.1) { "attaching" } else { "attached" };
+    for d in w
+        .state
+        .disks
+        .iter()
+        .filter(|d| d.attached_to.as_deref() == Some(&i.id))
+    {
+        let status = if running && w.disk_changes.get(&d.id).is_some_and(|c| c.1) {
+            "attaching"
+        } else {
+            "attached"
+        };
         let attachment = disk_attachment(d, status);
         if d.system {
             put("systemDisk", Some(attachment));
-        } else if !(running && w.disk_changes.get(&d.id).is_some_and(|c| c.1)) || status == "attaching" {
+        } else if !(running && w.disk_changes.get(&d.id).is_some_and(|c| c.1))
+            || status == "attaching"
+        {
             data_disks.push(attachment);
         }
     }
@@ -426,7 +521,9 @@ fn disk_attachment(d: &Disk, status: &str) -> Value {
 fn describe_instance(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
     let attachments = w.visible_attachments(ctx.now);
-    Ok(Some(json!({ "instance": instance_json(w, at, &attachments, ctx.now) })))
+    Ok(Some(
+        json!({ "instance": instance_json(w, at, &attachments, ctx.now) }),
+    ))
 }
 
 fn describe_instances(
@@ -438,17 +535,41 @@ fn describe_instances(
 ) -> Outcome {
     let page = a.page(20, 100)?;
     let filters = a.filters_of(&[
-        "instanceId", "privateIpAddress", "az", "vpcId", "status", "name", "imageId",
-        "networkInterfaceId", "subnetId", "agId", "faultDomain", "dedicatedHostId",
-        "dedicatedPoolId", "instanceType", "elasticIpAddress", "chargeOnStopped", "spotStatus",
+        "instanceId",
+        "privateIpAddress",
+        "az",
+        "vpcId",
+        "status",
+        "name",
+        "imageId",
+        "networkInterfaceId",
+        "subnetId",
+        "agId",
+        "faultDomain",
+        "dedicatedHostId",
+        "dedicatedPoolId",
+        "instanceType",
+        "elasticIpAddress",
+        "chargeOnStopped",
+        "spotStatus",
     ])?;
     let tags: Vec<(String, Vec<String>)> = a
         .list("tags")
         .iter()
         .map(|t| {
-            let key = t.get("key").and_then(Value::as_str).unwrap_or_default().to_owned();
-            let values = t.get("values").and_then(Value::as_array).into_iter().flatten()
-                .filter_map(Value::as_str).map(str::to_owned).collect();
+            let key = t
+                .get("key")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let values = t
+                .get("values")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect();
             (key, values)
         })
         .collect();
@@ -460,27 +581,67 @@ fn describe_instances(
             continue;
         }
         let tags_match = tags.iter().all(|(k, values)| {
-            i.tags.get(k).is_some_and(|v| values.is_empty() || values.contains(v))
+            i.tags
+                .get(k)
+                .is_some_and(|v| values.is_empty() || values.contains(v))
         });
         if !tags_match {
             continue;
         }
         let v = instance_json(w, at, &attachments, ctx.now);
         let nics = || {
-            v["primaryNetworkInterface"].as_object().into_iter().map(|a| Value::Object(a.clone()))
-                .chain(v["secondaryNetworkInterfaces"].as_array().cloned().unwrap_or_default())
+            v["primaryNetworkInterface"]
+                .as_object()
+                .into_iter()
+                .map(|a| Value::Object(a.clone()))
+                .chain(
+                    v["secondaryNetworkInterfaces"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default(),
+                )
                 .collect::<Vec<Value>>()
         };
         let one = |k: &str| Some(vec![v[k].as_str().unwrap_or_default().to_owned()]);
         // Fuzzy fields: `name` and `privateIpAddress` match by substring.
         let fuzzy_ok = filters.0.iter().all(|(n, _, values)| match n.as_str() {
-            "name" => values.iter().any(|x| v["instanceName"].as_str().unwrap_or_default().contains(x.as_str())),
-            "privateIpAddress" => nics().iter().any(|nic| values.iter().any(|x| nic["networkInterface"]["primaryIp"]["privateIpAddress"].as_str().unwrap_or_default().contains(x.as_str()))),
+            "name" => values.iter().any(|x| {
+                v["instanceName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(x.as_str())
+            }),
+            "privateIpAddress" => nics().iter().any(|nic| {
+                values.iter().any(|x| {
+                    nic["networkInterface"]["primaryIp"]["privateIpAddress"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .contains(x.as_str())
+                })
+            }),
             _ => true,
         });
-        let exact_fields_ok = Filters(filters.0.iter().filter(|(n, _, _)| n != "name" && n != "privateIpAddress").cloned().collect()).matches(|name| match name {
-            "instanceId" | "status" | "az" | "vpcId" | "subnetId" | "instanceType" | "imageId" | "elasticIpAddress" => one(name),
-            "networkInterfaceId" => Some(nics().iter().filter_map(|n| n["networkInterface"]["networkInterfaceId"].as_str().map(str::to_owned)).collect()),
+        let exact_fields_ok = Filters(
+            filters
+                .0
+                .iter()
+                .filter(|(n, _, _)| n != "name" && n != "privateIpAddress")
+                .cloned()
+                .collect(),
+        )
+        .matches(|name| match name {
+            "instanceId" | "status" | "az" | "vpcId" | "subnetId" | "instanceType" | "imageId"
+            | "elasticIpAddress" => one(name),
+            "networkInterfaceId" => Some(
+                nics()
+                    .iter()
+                    .filter_map(|n| {
+                        n["networkInterface"]["networkInterfaceId"]
+                            .as_str()
+                            .map(str::to_owned)
+                    })
+                    .collect(),
+            ),
             _ => None,
         });
         if fuzzy_ok && exact_fields_ok {
@@ -501,7 +662,9 @@ fn vnc_url(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     if w.state.instances[at].status != "running" {
         return Err(precondition("Invalid instance status"));
     }
-    Ok(Some(json!({"vncUrl": format!("https://cvnc.jdcloud.com/vnc_auto.html?token={}", new_id("vnc"))})))
+    Ok(Some(
+        json!({"vncUrl": format!("https://cvnc.jdcloud.com/vnc_auto.html?token={}", new_id("vnc"))}),
+    ))
 }
 
 fn resize(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
@@ -522,13 +685,27 @@ fn resize(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         .cloned()
         .ok_or_else(|| not_found(format!("InstanceType '{name}' not found")))?;
     let id = w.state.instances[at].id.clone();
-    let nics = w.state.network_interfaces.iter().filter(|n| n.attached_to.as_deref() == Some(&id)).count() as i64;
+    let nics = w
+        .state
+        .network_interfaces
+        .iter()
+        .filter(|n| n.attached_to.as_deref() == Some(&id))
+        .count() as i64;
     if nics > itype.nic_limit {
-        return Err(precondition("InstanceType constraints. NetworkInterface limit exceeded"));
+        return Err(precondition(
+            "InstanceType constraints. NetworkInterface limit exceeded",
+        ));
     }
-    let disks = w.state.disks.iter().filter(|d| d.attached_to.as_deref() == Some(&id) && !d.system).count() as i64;
+    let disks = w
+        .state
+        .disks
+        .iter()
+        .filter(|d| d.attached_to.as_deref() == Some(&id) && !d.system)
+        .count() as i64;
     if disks > itype.disk_limit {
-        return Err(precondition("InstanceType constraints. CloudDisk limit exceeded"));
+        return Err(precondition(
+            "InstanceType constraints. CloudDisk limit exceeded",
+        ));
     }
     let i = &mut w.state.instances[at];
     i.instance_type = Some(itype.name);
@@ -575,7 +752,9 @@ fn delete(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = changeable(w, ctx, a, &[])?;
     let i = &w.state.instances[at];
     if i.charge_mode.as_deref() == Some("prepaid_by_duration") {
-        return Err(precondition("Can't delete 'prepaid_by_duration' instance which isn't overdue"));
+        return Err(precondition(
+            "Can't delete 'prepaid_by_duration' instance which isn't overdue",
+        ));
     }
     let id = i.id.clone();
     w.state.instances[at].deleted = true;
@@ -589,7 +768,9 @@ fn delete(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
             nic.auto_delete = false;
         }
     }
-    w.state.disks.retain(|d| !(d.attached_to.as_deref() == Some(&id) && d.auto_delete));
+    w.state
+        .disks
+        .retain(|d| !(d.attached_to.as_deref() == Some(&id) && d.auto_delete));
     for d in &mut w.state.disks {
         if d.attached_to.as_deref() == Some(&id) {
             d.attached_to = None;
@@ -605,7 +786,9 @@ fn modify_attribute(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
     let fields = ["name", "description", "hostname", "metadata", "userdata"];
     if fields.iter().all(|f| a.get(f).is_none()) {
-        return Err(ApiError::invalid_argument("There are no modifiable properties in the parameter"));
+        return Err(ApiError::invalid_argument(
+            "There are no modifiable properties in the parameter",
+        ));
     }
     let i = &mut w.state.instances[at];
     if let Some(v) = a.str("name") {
@@ -627,7 +810,10 @@ fn modify_password(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     check_password(&a.text("password"))?;
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
     if let Some(task) = w.running_task(at, ctx.now) {
-        return Err(precondition(format!("Conflict with underlay task '{}'", task.id)));
+        return Err(precondition(format!(
+            "Conflict with underlay task '{}'",
+            task.id
+        )));
     }
     let status = &w.state.instances[at].status;
     if status != "running" && status != "stopped" {
@@ -638,7 +824,10 @@ fn modify_password(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 
 fn modify_release_time(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
-    w.state.instances[at].auto_release_time = a.str("autoReleaseTime").filter(|t| !t.is_empty()).map(str::to_owned);
+    w.state.instances[at].auto_release_time = a
+        .str("autoReleaseTime")
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
     done()
 }
 
@@ -653,38 +842,66 @@ fn modify_placement(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 fn modify_vpc(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
     if let Some(task) = w.running_task(at, ctx.now) {
-        return Err(precondition(format!("Conflict with underlay task '{}'", task.id)));
+        return Err(precondition(format!(
+            "Conflict with underlay task '{}'",
+            task.id
+        )));
     }
     let status = w.state.instances[at].status.clone();
     if status != "stopped" {
         return Err(precondition(format!("Invalid instance status {status}")));
     }
     let subnet_id = a.text("subnetId");
-    let subnet = w.state.subnets.iter().find(|s| s.id == subnet_id && s.region == ctx.region).cloned()
+    let subnet = w
+        .state
+        .subnets
+        .iter()
+        .find(|s| s.id == subnet_id && s.region == ctx.region)
+        .cloned()
         .ok_or_else(|| not_found(format!("Subnet '{subnet_id}' not found")))?;
     let groups = a.strings("securityGroups");
     if groups.len() >= 5 {
         return Err(precondition("too many securityGroup. less than 5"));
     }
     let id = w.state.instances[at].id.clone();
-    let secondary = w.state.network_interfaces.iter().any(|n| n.attached_to.as_deref() == Some(&id) && !n.primary);
+    let secondary = w
+        .state
+        .network_interfaces
+        .iter()
+        .any(|n| n.attached_to.as_deref() == Some(&id) && !n.primary);
     if secondary {
-        return Err(precondition(format!("'{id}' have multi port, Not allowed to change vpc")));
+        return Err(precondition(format!(
+            "'{id}' have multi port, Not allowed to change vpc"
+        )));
     }
-    for nic in w.state.network_interfaces.iter_mut().filter(|n| n.attached_to.as_deref() == Some(&id)) {
+    for nic in w
+        .state
+        .network_interfaces
+        .iter_mut()
+        .filter(|n| n.attached_to.as_deref() == Some(&id))
+    {
         nic.vpc = subnet.vpc.clone();
         nic.subnet = Some(subnet.id.clone());
         if let Some(ip) = a.str("privateIpAddress") {
             nic.private_ip = Some(ip.to_owned());
         }
         if !groups.is_empty() {
-            nic.security_groups = groups.iter().map(|g| crate::state::SecurityGroup { id: g.clone(), name: None }).collect();
+            nic.security_groups = groups
+                .iter()
+                .map(|g| crate::state::SecurityGroup {
+                    id: g.clone(),
+                    name: None,
+                })
+                .collect();
         }
     }
     let i = &mut w.state.instances[at];
     i.vpc = subnet.vpc;
     i.subnet = Some(subnet.id);
-    i.private_ip = a.str("privateIpAddress").map(str::to_owned).or_else(|| Some(derived_private_ip(&format!("{id}{subnet_id}"))));
+    i.private_ip = a
+        .str("privateIpAddress")
+        .map(str::to_owned)
+        .or_else(|| Some(derived_private_ip(&format!("{id}{subnet_id}"))));
     done()
 }
 
@@ -692,9 +909,20 @@ fn modify_network(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
     let id = w.state.instances[at].id.clone();
     for n in a.list("networks") {
-        let nic_id = n.get("networkInterfaceId").and_then(Value::as_str).unwrap_or_default();
-        let nic = w.state.network_interfaces.iter_mut().find(|x| x.id == nic_id && x.attached_to.as_deref() == Some(&id))
-            .ok_or_else(|| precondition(format!("NetworkInterface '{nic_id}' not mounted on instance")))?;
+        let nic_id = n
+            .get("networkInterfaceId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let nic = w
+            .state
+            .network_interfaces
+            .iter_mut()
+            .find(|x| x.id == nic_id && x.attached_to.as_deref() == Some(&id))
+            .ok_or_else(|| {
+                precondition(format!(
+                    "NetworkInterface '{nic_id}' not mounted on instance"
+                ))
+            })?;
         if nic.primary {
             return Err(precondition("Can't modify primaryNetworkInterface"));
         }
@@ -710,7 +938,11 @@ fn modify_disks(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let id = w.state.instances[at].id.clone();
     for d in a.list("dataDisks") {
         let disk_id = d.get("diskId").and_then(Value::as_str).unwrap_or_default();
-        let disk = w.state.disks.iter_mut().find(|x| x.id == disk_id && x.attached_to.as_deref() == Some(&id))
+        let disk = w
+            .state
+            .disks
+            .iter_mut()
+            .find(|x| x.id == disk_id && x.attached_to.as_deref() == Some(&id))
             .ok_or_else(|| precondition(format!("disk '{disk_id}' not mounted on instance")))?;
         if let Some(auto) = d.get("autoDelete").and_then(Value::as_bool) {
             disk.auto_delete = auto;
@@ -722,14 +954,22 @@ fn modify_disks(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = changeable(w, ctx, a, &["running", "stopped"])?;
     let disk_id = a.text("diskId");
-    let disk_at = w.state.disks.iter().position(|d| d.id == disk_id && d.region == ctx.region)
+    let disk_at = w
+        .state
+        .disks
+        .iter()
+        .position(|d| d.id == disk_id && d.region == ctx.region)
         .ok_or_else(|| not_found(format!("Disk '{disk_id}' not found.")))?;
     let i = &w.state.instances[at];
     let disk = &w.state.disks[disk_at];
     if disk.attached_to.is_some() {
         return Err(precondition(format!("Disk '{disk_id}' already attached")));
     }
-    if let Some((_, _)) = w.disk_changes.get(&disk_id).filter(|_| w.tasks.values().any(|t| t.running_at(ctx.now))) {
+    if let Some((_, _)) = w
+        .disk_changes
+        .get(&disk_id)
+        .filter(|_| w.tasks.values().any(|t| t.running_at(ctx.now)))
+    {
         // A detach still running elsewhere: the disk is busy there.
         if let Some((other, false)) = w.disk_changes.get(&disk_id) {
             if let Ok(o) = w.instance_at(ctx.region, other) {
@@ -742,10 +982,25 @@ fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     if disk.az != i.az {
         return Err(precondition("The instance and disk are not in the same az"));
     }
-    let limit = i.instance_type.as_ref().and_then(|t| w.state.instance_types.iter().find(|x| &x.name == t)).map_or(8, |t| t.disk_limit);
+    let limit = i
+        .instance_type
+        .as_ref()
+        .and_then(|t| w.state.instance_types.iter().find(|x| &x.name == t))
+        .map_or(8, |t| t.disk_limit);
     let id = i.id.clone();
-    let used: Vec<String> = w.state.disks.iter().filter(|d| d.attached_to.as_deref() == Some(&id)).filter_map(|d| d.device_name.clone()).collect();
-    let data = w.state.disks.iter().filter(|d| d.attached_to.as_deref() == Some(&id) && !d.system).count() as i64;
+    let used: Vec<String> = w
+        .state
+        .disks
+        .iter()
+        .filter(|d| d.attached_to.as_deref() == Some(&id))
+        .filter_map(|d| d.device_name.clone())
+        .collect();
+    let data = w
+        .state
+        .disks
+        .iter()
+        .filter(|d| d.attached_to.as_deref() == Some(&id) && !d.system)
+        .count() as i64;
     if data >= limit {
         return Err(precondition("Disk attachment limit exceeded"));
     }
@@ -754,7 +1009,10 @@ fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
             return Err(precondition(format!("DeviceName '{name}' has been used")))
         }
         Some(name) => name.to_owned(),
-        None => (1..26).map(device_name).find(|n| !used.contains(n)).unwrap_or_else(|| "vdz".into()),
+        None => (1..26)
+            .map(device_name)
+            .find(|n| !used.contains(n))
+            .unwrap_or_else(|| "vdz".into()),
     };
     let disk = &mut w.state.disks[disk_at];
     disk.attached_to = Some(id.clone());
@@ -768,12 +1026,23 @@ fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 fn detach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = changeable(w, ctx, a, &["running", "stopped"])?;
     let disk_id = a.text("diskId");
-    let disk_at = w.state.disks.iter().position(|d| d.id == disk_id && d.region == ctx.region)
+    let disk_at = w
+        .state
+        .disks
+        .iter()
+        .position(|d| d.id == disk_id && d.region == ctx.region)
         .ok_or_else(|| not_found(format!("Disk '{disk_id}' not found.")))?;
     let id = w.state.instances[at].id.clone();
     let disk = &mut w.state.disks[disk_at];
     if disk.attached_to.as_deref() != Some(&id) {
-        return Err(precondition(format!("Invalid disk status '{}'", if disk.attached_to.is_some() { "in-use" } else { "available" })));
+        return Err(precondition(format!(
+            "Invalid disk status '{}'",
+            if disk.attached_to.is_some() {
+                "in-use"
+            } else {
+                "available"
+            }
+        )));
     }
     if disk.system {
         return Err(precondition("Please stop the instance first"));
@@ -787,23 +1056,38 @@ fn detach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 }
 
 fn primary_nic(w: &World, instance_id: &str) -> Option<usize> {
-    w.state.network_interfaces.iter().position(|n| n.primary && n.attached_to.as_deref() == Some(instance_id))
+    w.state
+        .network_interfaces
+        .iter()
+        .position(|n| n.primary && n.attached_to.as_deref() == Some(instance_id))
 }
 
 fn associate_eip(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
     let eip_id = a.text("elasticIpId");
-    let eip = w.state.elastic_ips.iter().find(|e| e.id == eip_id && e.region == ctx.region).cloned()
+    let eip = w
+        .state
+        .elastic_ips
+        .iter()
+        .find(|e| e.id == eip_id && e.region == ctx.region)
+        .cloned()
         .ok_or_else(|| not_found(format!("ElasticIpId {eip_id} not found")))?;
-    if w.state.network_interfaces.iter().any(|n| n.elastic_ip_az.is_some() && n.elastic_ip_id.as_deref() == Some(&eip_id) && !n.region.is_empty()) {
+    if w.state.network_interfaces.iter().any(|n| {
+        n.elastic_ip_az.is_some()
+            && n.elastic_ip_id.as_deref() == Some(&eip_id)
+            && !n.region.is_empty()
+    }) {
         return Err(precondition(format!("ElasticIp {eip_id} already in use")));
     }
     let i = &w.state.instances[at];
     if eip.az != "*" && eip.az != i.az {
-        return Err(precondition(format!("The instance and elasticIp '{eip_id}' are in different azs")));
+        return Err(precondition(format!(
+            "The instance and elasticIp '{eip_id}' are in different azs"
+        )));
     }
     let id = i.id.clone();
-    let nic_at = primary_nic(w, &id).ok_or_else(|| precondition("NetworkInterface already in use"))?;
+    let nic_at =
+        primary_nic(w, &id).ok_or_else(|| precondition("NetworkInterface already in use"))?;
     let nic = &mut w.state.network_interfaces[nic_at];
     if nic.elastic_ip_az.is_some() {
         return Err(precondition("NetworkInterface already in use"));
@@ -817,13 +1101,23 @@ fn associate_eip(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 fn disassociate_eip(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
     let eip_id = a.text("elasticIpId");
-    if !w.state.elastic_ips.iter().any(|e| e.id == eip_id && e.region == ctx.region) {
+    if !w
+        .state
+        .elastic_ips
+        .iter()
+        .any(|e| e.id == eip_id && e.region == ctx.region)
+    {
         return Err(not_found(format!("ElasticIpId {eip_id} not found")));
     }
     let id = w.state.instances[at].id.clone();
     let nic_at = primary_nic(w, &id)
-        .filter(|&n| w.state.network_interfaces[n].elastic_ip_az.is_some() && w.state.network_interfaces[n].elastic_ip_id.as_deref() == Some(&eip_id))
-        .ok_or_else(|| precondition("Elastic ip isn't associated to this instance's primary network interface"))?;
+        .filter(|&n| {
+            w.state.network_interfaces[n].elastic_ip_az.is_some()
+                && w.state.network_interfaces[n].elastic_ip_id.as_deref() == Some(&eip_id)
+        })
+        .ok_or_else(|| {
+            precondition("Elastic ip isn't associated to this instance's primary network interface")
+        })?;
     let nic = &mut w.state.network_interfaces[nic_at];
     nic.elastic_ip_az = None;
     nic.elastic_ip_id = None;

@@ -14,7 +14,9 @@ pub(super) fn call(name: &str, w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Op
         "createInstanceTemplate" => create(w, ctx, a),
         "describeInstanceTemplate" => {
             let id = a.text("instanceTemplateId");
-            find(w, ctx, &id).map(|at| Some(json!({"instanceTemplate": template_json(w, &w.state.templates[at])})))
+            find(w, ctx, &id).map(|at| {
+                Some(json!({"instanceTemplate": template_json(w, &w.state.templates[at])}))
+            })
         }
         "describeInstanceTemplates" => describe(w, ctx, a),
         "describeInstanceTemplatesCustomdata" => custom_data(w, ctx, a),
@@ -50,12 +52,20 @@ fn verify(w: &World, ctx: &Ctx<'_>, data: &Value) -> Result<(), ApiError> {
     let empty = Map::new();
     let d = Args(data.as_object().unwrap_or(&empty));
     if let Some(password) = d.str("password") {
-        check_password(password).map_err(|_| ApiError::invalid_argument(format!("Malformed InstanceTemplateData.Password '{password}'")))?;
+        check_password(password).map_err(|_| {
+            ApiError::invalid_argument(format!(
+                "Malformed InstanceTemplateData.Password '{password}'"
+            ))
+        })?;
     }
     if let Some(image_id) = d.str("imageId") {
-        let image = super::image::visible(w, ctx, image_id).ok_or_else(|| not_found(format!("Image '{image_id}' not found")))?;
+        let image = super::image::visible(w, ctx, image_id)
+            .ok_or_else(|| not_found(format!("Image '{image_id}' not found")))?;
         if image.status != "ready" {
-            return Err(precondition(format!("Invalid image status '{}'", image.status)));
+            return Err(precondition(format!(
+                "Invalid image status '{}'",
+                image.status
+            )));
         }
     }
     if let Some(t) = d.str("instanceType") {
@@ -64,7 +74,12 @@ fn verify(w: &World, ctx: &Ctx<'_>, data: &Value) -> Result<(), ApiError> {
         }
     }
     if let Some(s) = d.str("primaryNetworkInterface/networkInterface/subnetId") {
-        if !w.state.subnets.iter().any(|x| x.id == s && x.region == ctx.region) {
+        if !w
+            .state
+            .subnets
+            .iter()
+            .any(|x| x.id == s && x.region == ctx.region)
+        {
             return Err(not_found(format!("Subnet '{s}' not found")));
         }
     }
@@ -84,8 +99,14 @@ fn verify(w: &World, ctx: &Ctx<'_>, data: &Value) -> Result<(), ApiError> {
 fn template_json(w: &World, t: &Template) -> Value {
     let mut data = t.data.clone();
     if let Some(o) = data.as_object_mut() {
-        let subnet = o.get("primaryNetworkInterface").and_then(|p| p.pointer("/networkInterface/subnetId")).and_then(Value::as_str);
-        if let Some(vpc) = subnet.and_then(|s| w.state.subnets.iter().find(|x| x.id == s)).map(|s| s.vpc.clone()) {
+        let subnet = o
+            .get("primaryNetworkInterface")
+            .and_then(|p| p.pointer("/networkInterface/subnetId"))
+            .and_then(Value::as_str);
+        if let Some(vpc) = subnet
+            .and_then(|s| w.state.subnets.iter().find(|x| x.id == s))
+            .map(|s| s.vpc.clone())
+        {
             o.insert("vpcId".into(), json!(vpc));
         }
         if o.remove("password").is_some() {
@@ -97,9 +118,17 @@ fn template_json(w: &World, t: &Template) -> Value {
 }
 
 fn create(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
-    let data = a.get("instanceTemplateData").cloned().unwrap_or_else(|| json!({}));
+    let data = a
+        .get("instanceTemplateData")
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     verify(w, ctx, &data)?;
-    let mine = w.state.templates.iter().filter(|t| t.region == ctx.region && t.owner.as_deref().is_none_or(|o| o == ctx.caller)).count() as i64;
+    let mine = w
+        .state
+        .templates
+        .iter()
+        .filter(|t| t.region == ctx.region && t.owner.as_deref().is_none_or(|o| o == ctx.caller))
+        .count() as i64;
     if mine >= quota_limit(w, "instanceTemplate") {
         return Err(quota_exceeded("InstanceTemplate quota limit exceeded"));
     }
@@ -139,9 +168,16 @@ fn describe(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 
 fn custom_data(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let filters = a.filters()?;
-    let ids: usize = filters.0.iter().filter(|(n, _, _)| n == "instanceTemplateId").map(|(_, _, v)| v.len()).sum();
+    let ids: usize = filters
+        .0
+        .iter()
+        .filter(|(n, _, _)| n == "instanceTemplateId")
+        .map(|(_, _, v)| v.len())
+        .sum();
     if ids > 100 {
-        return Err(precondition("describe instance_template_id count out of range"));
+        return Err(precondition(
+            "describe instance_template_id count out of range",
+        ));
     }
     let list: Vec<Value> = w
         .state
@@ -152,16 +188,27 @@ fn custom_data(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
                         "userdata": t.data.get("userdata").cloned().unwrap_or_else(|| json!([]))}))
         .collect();
     let total = list.len();
-    Ok(Some(json!({"instanceTemplatesCustomData": list, "totalCount": total})))
+    Ok(Some(
+        json!({"instanceTemplatesCustomData": list, "totalCount": total}),
+    ))
 }
 
 fn update(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
-    if a.get("name").is_none() && a.get("description").is_none() && a.get("instanceTemplateData").is_none() {
-        return Err(ApiError::invalid_argument("Parameter name and description missing"));
+    if a.get("name").is_none()
+        && a.get("description").is_none()
+        && a.get("instanceTemplateData").is_none()
+    {
+        return Err(ApiError::invalid_argument(
+            "Parameter name and description missing",
+        ));
     }
     let at = find(w, ctx, &a.text("instanceTemplateId"))?;
     if let Some(changes) = a.get("instanceTemplateData").and_then(Value::as_object) {
-        let mut data = w.state.templates[at].data.as_object().cloned().unwrap_or_default();
+        let mut data = w.state.templates[at]
+            .data
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         for (k, v) in changes {
             data.insert(k.clone(), v.clone());
         }

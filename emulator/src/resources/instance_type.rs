@@ -11,7 +11,13 @@ pub(super) fn call(name: &str, w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Op
 
 fn describe(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let filters = a.filters()?;
-    let azs: Vec<&str> = w.state.azs.iter().filter(|z| z.region == ctx.region).map(|z| z.az.as_str()).collect();
+    let azs: Vec<&str> = w
+        .state
+        .azs
+        .iter()
+        .filter(|z| z.region == ctx.region)
+        .map(|z| z.az.as_str())
+        .collect();
     let list: Vec<Value> = w
         .state
         .instance_types
@@ -39,5 +45,7 @@ fn describe(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         })
         .collect();
     let total = list.len();
-    Ok(Some(json!({"instanceTypes": list, "specificInstanceTypes": [], "totalCount": total})))
+    Ok(Some(
+        json!({"instanceTypes": list, "specificInstanceTypes": [], "totalCount": total}),
+    ))
 }

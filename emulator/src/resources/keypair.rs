@@ -8,7 +8,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::{done, not_found, precondition, quota_exceeded, quota_limit, timestamp, Args, Ctx, Outcome};
+use super::{
+    done, not_found, precondition, quota_exceeded, quota_limit, timestamp, Args, Ctx, Outcome,
+};
 use crate::{reply::ApiError, service::World, world::Keypair};
 
 pub(super) fn call(name: &str, w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Option<Outcome> {
@@ -18,7 +20,10 @@ pub(super) fn call(name: &str, w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Op
             let key = a.text("publicKey");
             match check_public_key(&key) {
                 Ok(()) => create(w, ctx, a, Some(key)),
-                Err(()) => Err(precondition(format!("Malformed PublicKey {}", a.text("keyName")))),
+                Err(()) => Err(precondition(format!(
+                    "Malformed PublicKey {}",
+                    a.text("keyName")
+                ))),
             }
         }
         "describeKeypairs" => describe(w, ctx, a),
@@ -44,7 +49,11 @@ fn find(w: &World, ctx: &Ctx<'_>, name: &str) -> Result<usize, ApiError> {
     w.state
         .keypairs
         .iter()
-        .position(|k| k.name == name && k.region == ctx.region && k.owner.as_deref().is_none_or(|o| o == ctx.caller))
+        .position(|k| {
+            k.name == name
+                && k.region == ctx.region
+                && k.owner.as_deref().is_none_or(|o| o == ctx.caller)
+        })
         .ok_or_else(|| not_found(format!("Keypair '{name}' not found")))
 }
 
@@ -56,9 +65,13 @@ fn check_public_key(key: &str) -> Result<(), ()> {
     if !["ssh-rsa", "ssh-ed25519", "ssh-dss"].contains(&kind) && !kind.starts_with("ecdsa-sha2-") {
         return Err(());
     }
-    let blob = base64::engine::general_purpose::STANDARD.decode(parts.next().ok_or(())?).map_err(|_| ())?;
+    let blob = base64::engine::general_purpose::STANDARD
+        .decode(parts.next().ok_or(())?)
+        .map_err(|_| ())?;
     let len = u32::from_be_bytes(blob.get(..4).ok_or(())?.try_into().map_err(|_| ())?) as usize;
-    (blob.get(4..4 + len) == Some(kind.as_bytes())).then_some(()).ok_or(())
+    (blob.get(4..4 + len) == Some(kind.as_bytes()))
+        .then_some(())
+        .ok_or(())
 }
 
 fn fingerprint(material: &str) -> String {
@@ -71,10 +84,19 @@ fn fingerprint(material: &str) -> String {
 
 fn create(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, public: Option<String>) -> Outcome {
     let name = a.text("keyName");
-    if w.state.keypairs.iter().any(|k| k.name == name && k.region == ctx.region) {
+    if w.state
+        .keypairs
+        .iter()
+        .any(|k| k.name == name && k.region == ctx.region)
+    {
         return Err(precondition(format!("KeyName '{name}' already in use")));
     }
-    let mine = w.state.keypairs.iter().filter(|k| k.region == ctx.region && k.owner.as_deref() == Some(ctx.caller)).count() as i64;
+    let mine = w
+        .state
+        .keypairs
+        .iter()
+        .filter(|k| k.region == ctx.region && k.owner.as_deref() == Some(ctx.caller))
+        .count() as i64;
     if mine >= quota_limit(w, "keypair") {
         return Err(quota_exceeded("Keypair quota limit exceeded"));
     }
@@ -84,12 +106,25 @@ fn create(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, public: Option<String>) ->
         None => {
             let bytes: Vec<u8> = (0..1190).map(|_| fastrand::u8(..)).collect();
             let body = base64::engine::general_purpose::STANDARD.encode(&bytes);
-            let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
-            let private = format!("-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n", lines.join("\n"));
+            let lines: Vec<&str> = body
+                .as_bytes()
+                .chunks(64)
+                .map(|c| std::str::from_utf8(c).unwrap_or_default())
+                .collect();
+            let private = format!(
+                "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+                lines.join("\n")
+            );
             let mut blob = 7u32.to_be_bytes().to_vec();
             blob.extend_from_slice(b"ssh-rsa");
             blob.extend((0..270).map(|_| fastrand::u8(..)));
-            (format!("ssh-rsa {} {name}", base64::engine::general_purpose::STANDARD.encode(blob)), Some(private))
+            (
+                format!(
+                    "ssh-rsa {} {name}",
+                    base64::engine::general_purpose::STANDARD.encode(blob)
+                ),
+                Some(private),
+            )
         }
     };
     let fp = fingerprint(&public_key);
@@ -147,13 +182,20 @@ fn attach(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, on: bool) -> Outcome {
             return Err(precondition("Windows OS doesn't support attach keypair."));
         }
         if i.status != "running" && i.status != "stopped" {
-            return Err(precondition(format!("Invalid instance status {}", i.status)));
+            return Err(precondition(format!(
+                "Invalid instance status {}",
+                i.status
+            )));
         }
         if on && !i.key_names.is_empty() {
-            return Err(precondition(format!("Already attached key pair. instance id {id}")));
+            return Err(precondition(format!(
+                "Already attached key pair. instance id {id}"
+            )));
         }
         if !on && !i.key_names.contains(&name) {
-            return Err(precondition(format!("Already attached other keypair. instance id {id}")));
+            return Err(precondition(format!(
+                "Already attached other keypair. instance id {id}"
+            )));
         }
         let i = &mut w.state.instances[at];
         if on {
@@ -164,5 +206,7 @@ fn attach(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>, on: bool) -> Outcome {
         success.push(id);
     }
     let _ = done;
-    Ok(Some(json!({"successInstanceId": success, "failInstanceId": fail})))
+    Ok(Some(
+        json!({"successInstanceId": success, "failInstanceId": fail}),
+    ))
 }

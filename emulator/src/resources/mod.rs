@@ -74,10 +74,16 @@ impl Args<'_> {
         self.get(pointer).and_then(Value::as_bool)
     }
     pub(crate) fn list(&self, pointer: &str) -> &[Value] {
-        self.get(pointer).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+        self.get(pointer)
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice)
     }
     pub(crate) fn strings(&self, pointer: &str) -> Vec<String> {
-        self.list(pointer).iter().filter_map(Value::as_str).map(str::to_owned).collect()
+        self.list(pointer)
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The `filters` with these names (the operation's documented ones): another name is
@@ -100,7 +106,11 @@ impl Args<'_> {
     pub(crate) fn filters(&self) -> Result<Filters, ApiError> {
         let mut out = Vec::new();
         for (i, f) in self.list("filters").iter().enumerate() {
-            let name = f.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+            let name = f
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
             let operator = f.get("operator").and_then(Value::as_str).unwrap_or("eq");
             let like = match operator {
                 "eq" | "in" => false,
@@ -133,7 +143,11 @@ impl Args<'_> {
 
     /// One page: `(skip, take)`, from `pageNumber` (from 1, default 1) and `pageSize` (10 to
     /// 100, default 20, or the operation's).
-    pub(crate) fn page(&self, default_size: i64, max_size: i64) -> Result<(usize, usize), ApiError> {
+    pub(crate) fn page(
+        &self,
+        default_size: i64,
+        max_size: i64,
+    ) -> Result<(usize, usize), ApiError> {
         let number = self.int("pageNumber").unwrap_or(1);
         let size = self.int("pageSize").unwrap_or(default_size);
         if number < 1 {
@@ -151,7 +165,9 @@ impl Args<'_> {
             ));
         }
         let size = usize::try_from(size).unwrap_or(usize::MAX);
-        let skip = usize::try_from(number - 1).unwrap_or(usize::MAX).saturating_mul(size);
+        let skip = usize::try_from(number - 1)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(size);
         Ok((skip, size))
     }
 }
@@ -166,9 +182,13 @@ impl Filters {
         self.0.iter().all(|(name, like, values)| match field(name) {
             None => true,
             Some(have) => have.iter().any(|h| {
-                values
-                    .iter()
-                    .any(|v| if *like { h.contains(v.as_str()) } else { h == v })
+                values.iter().any(|v| {
+                    if *like {
+                        h.contains(v.as_str())
+                    } else {
+                        h == v
+                    }
+                })
             }),
         })
     }
@@ -195,7 +215,10 @@ pub(crate) fn timestamp() -> String {
     time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -216,7 +239,11 @@ pub(crate) fn out_of_range(message: impl Into<String>) -> ApiError {
 
 /// 429 `QUOTA_EXCEEDED`.
 pub(crate) fn quota_exceeded(message: impl Into<String>) -> ApiError {
-    ApiError::new(axum::http::StatusCode::TOO_MANY_REQUESTS, "QUOTA_EXCEEDED", message)
+    ApiError::new(
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        "QUOTA_EXCEEDED",
+        message,
+    )
 }
 
 /// The caller's quota of a resource type in the world (unlimited when the world has none).

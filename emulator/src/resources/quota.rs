@@ -28,12 +28,43 @@ fn describe(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         .filter(|q| wanted.is_empty() || wanted.contains(&q.resource_type))
         .map(|q| {
             let used = match q.resource_type.as_str() {
-                "instance" => w.state.instances.iter().enumerate()
-                    .filter(|(at, i)| i.region == ctx.region && w.exists(*at, ctx.now) && mine(i.owner.as_deref())).count(),
-                "keypair" => w.state.keypairs.iter().filter(|k| k.region == ctx.region && mine(k.owner.as_deref())).count(),
-                "image" => w.state.images.iter().filter(|m| m.region == ctx.region && m.source == "private" && m.owner.as_deref() == Some(ctx.caller)).count(),
-                "instanceTemplate" => w.state.templates.iter().filter(|t| t.region == ctx.region && mine(t.owner.as_deref())).count(),
-                "imageShare" => w.state.images.iter().find(|m| Some(m.id.as_str()) == a.str("imageId")).map_or(0, |m| m.shared_with.len()),
+                "instance" => w
+                    .state
+                    .instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(at, i)| {
+                        i.region == ctx.region && w.exists(*at, ctx.now) && mine(i.owner.as_deref())
+                    })
+                    .count(),
+                "keypair" => w
+                    .state
+                    .keypairs
+                    .iter()
+                    .filter(|k| k.region == ctx.region && mine(k.owner.as_deref()))
+                    .count(),
+                "image" => w
+                    .state
+                    .images
+                    .iter()
+                    .filter(|m| {
+                        m.region == ctx.region
+                            && m.source == "private"
+                            && m.owner.as_deref() == Some(ctx.caller)
+                    })
+                    .count(),
+                "instanceTemplate" => w
+                    .state
+                    .templates
+                    .iter()
+                    .filter(|t| t.region == ctx.region && mine(t.owner.as_deref()))
+                    .count(),
+                "imageShare" => w
+                    .state
+                    .images
+                    .iter()
+                    .find(|m| Some(m.id.as_str()) == a.str("imageId"))
+                    .map_or(0, |m| m.shared_with.len()),
                 _ => 0,
             };
             json!({"resourceType": q.resource_type, "limit": q.limit, "used": used})

@@ -26,11 +26,16 @@ pub struct SpecOp {
 pub fn spec_ops() -> Vec<SpecOp> {
     let doc: Value = yaml_serde::from_str(jdcloud_vm::SPEC_YAML).unwrap();
     let mut out = Vec::new();
-    let server_errors: Vec<(String, String)> = errors_of(doc.pointer("/components/responses/ServerError/content/application~1json/examples"));
+    let server_errors: Vec<(String, String)> = errors_of(
+        doc.pointer("/components/responses/ServerError/content/application~1json/examples"),
+    );
     for (template, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let Some(name) = op.get("operationId").and_then(Value::as_str) else { continue };
-            let mut errors = errors_of(op.pointer("/responses/4XX/content/application~1json/examples"));
+            let Some(name) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let mut errors =
+                errors_of(op.pointer("/responses/4XX/content/application~1json/examples"));
             errors.extend(server_errors.clone());
             out.push(SpecOp {
                 name: name.to_owned(),
@@ -50,7 +55,10 @@ fn errors_of(examples: Option<&Value>) -> Vec<(String, String)> {
         .flatten()
         .filter_map(|(_, e)| {
             let error = e.pointer("/value/error")?;
-            Some((error["status"].as_str()?.to_owned(), error["message"].as_str()?.to_owned()))
+            Some((
+                error["status"].as_str()?.to_owned(),
+                error["message"].as_str()?.to_owned(),
+            ))
         })
         .collect()
 }
@@ -58,17 +66,25 @@ fn errors_of(examples: Option<&Value>) -> Vec<(String, String)> {
 /// Whether `message` is the documented `pattern`, its `xx`/`xxx` a variable part.
 pub fn documented(pattern: &str, message: &str) -> bool {
     let norm = |s: &str| s.trim_end_matches('.').to_lowercase();
-    let parts: Vec<String> = norm(pattern).replace("xxx", "xx").split("xx").map(str::to_owned).collect();
+    let parts: Vec<String> = norm(pattern)
+        .replace("xxx", "xx")
+        .split("xx")
+        .map(str::to_owned)
+        .collect();
     let message = norm(message);
     let mut rest = message.as_str();
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part.as_str()) else { return false };
+            let Some(r) = rest.strip_prefix(part.as_str()) else {
+                return false;
+            };
             rest = r;
         } else if i + 1 == parts.len() {
             return rest.ends_with(part.as_str());
         } else {
-            let Some(at) = rest.find(part.as_str()) else { return false };
+            let Some(at) = rest.find(part.as_str()) else {
+                return false;
+            };
             rest = &rest[at + part.len()..];
         }
     }
@@ -88,7 +104,11 @@ pub async fn call(
     for (name, value) in path_params {
         path = path.replace(&format!("{{{name}}}"), value);
     }
-    let body = if op.method == "GET" || op.method == "DELETE" { Vec::new() } else { serde_json::to_vec(body).unwrap() };
+    let body = if op.method == "GET" || op.method == "DELETE" {
+        Vec::new()
+    } else {
+        serde_json::to_vec(body).unwrap()
+    };
     let host = emulator.local_addr().to_string();
     let date = format_date(SystemTime::now());
     let nonce = uuid::Uuid::new_v4().to_string();
@@ -103,7 +123,13 @@ pub async fn call(
         credentials,
         REGION,
         "vm",
-        &SignableRequest { method: &op.method, path: &path, query, headers: &headers, body: &body },
+        &SignableRequest {
+            method: &op.method,
+            path: &path,
+            query,
+            headers: &headers,
+            body: &body,
+        },
     )
     .unwrap();
     let mut url = format!("{}{path}", emulator.endpoint());
@@ -111,7 +137,10 @@ pub async fn call(
         url = format!("{url}?{query}");
     }
     let response = reqwest::Client::new()
-        .request(reqwest::Method::from_bytes(op.method.as_bytes()).unwrap(), url)
+        .request(
+            reqwest::Method::from_bytes(op.method.as_bytes()).unwrap(),
+            url,
+        )
         .header("content-type", "application/json")
         .header("x-jdcloud-date", date)
         .header("x-jdcloud-nonce", nonce)
@@ -121,5 +150,8 @@ pub async fn call(
         .await
         .unwrap();
     let status = response.status().as_u16();
-    (status, serde_json::from_slice(&response.bytes().await.unwrap()).unwrap())
+    (
+        status,
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap(),
+    )
 }
