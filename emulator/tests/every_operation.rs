@@ -249,7 +249,7 @@ async fn every_operation_answers_a_success_or_a_documented_error() {
         a,
         json!({"subnetId": "subnet-default", "securityGroups": ["sg-default"]})
     );
-    on!("modifyInstancePlacement", a, json!({"az": "cn-north-1a"}));
+    on!("modifyInstancePlacement", a, json!({"agId": "ag-default"}));
     on!("startInstance", a, json!({}));
 
     let image = on!(
@@ -299,7 +299,7 @@ async fn every_operation_answers_a_success_or_a_documented_error() {
         "createImageFromSnapshots",
         &[],
         "",
-        json!({"name": "from-snapshots", "snapshots": [], "clientToken": "snap-1"}),
+        json!({"name": "from-snapshots", "platform": "CentOS", "architecture": "x86_64", "bootMode": "bios", "cloudDisks": [], "clientToken": "snap-1"}),
     )
     .await;
     r.go("imageTasks", &[], "taskAction=ImportImage", json!({}))

@@ -822,20 +822,32 @@ fn modify_password(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     done()
 }
 
+/// `POST /regions/{regionId}/instances:modifyInstanceReleaseTime`: the instances of the body.
 fn modify_release_time(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
-    let at = w.instance_at(ctx.region, &a.text("instanceId"))?;
-    w.state.instances[at].auto_release_time = a
+    let time = a
         .str("autoReleaseTime")
         .filter(|t| !t.is_empty())
         .map(str::to_owned);
+    let mut ids = a.strings("instanceIds");
+    ids.extend(a.str("instanceId").map(str::to_owned));
+    let found = ids
+        .iter()
+        .map(|id| w.instance_at(ctx.region, id))
+        .collect::<Result<Vec<_>, _>>()?;
+    for at in found {
+        w.state.instances[at].auto_release_time = time.clone();
+    }
     done()
 }
 
+/// Into (or out of) an availability group: the instance must be running or stopped, idle.
 fn modify_placement(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
-    let at = changeable(w, ctx, a, &["stopped"])?;
-    if let Some(az) = a.str("az") {
-        w.state.instances[at].az = az.to_owned();
-    }
+    let allowed: &[&str] = if a.bool("balance") == Some(true) {
+        &["stopped"]
+    } else {
+        &["running", "stopped"]
+    };
+    changeable(w, ctx, a, allowed)?;
     done()
 }
 
