@@ -123,7 +123,7 @@ fn image_json(w: &World, ctx: &Ctx<'_>, m: &Image) -> Value {
         "desc": m.description,
         "rootDeviceType": m.root_device_type,
         "launchPermission": if m.released { "all" } else { "" },
-        "progress": if status == "pending" { 50 } else { 100 },
+        "progress": if status == "pending" { "50" } else { "100" },
     });
     if let Some(o) = v.as_object_mut() {
         if let Some(t) = &m.create_time {
@@ -527,7 +527,7 @@ fn tasks(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         .map(|t| {
             let running = busy(w, ctx, &t.image_id) && t.action == "ImportImage";
             json!({
-                "taskId": t.id,
+                "taskId": t.id.to_string(),
                 "action": t.action,
                 "taskStatus": if running { "running" } else { "finished" },
                 "progress": if running { 50 } else { 100 },
