@@ -417,7 +417,7 @@ async fn unknown_routes_are_404_and_other_methods_405() {
         ),
         (
             "POST",
-            "/v1/regions/cn-north-1/instances/i-0:rebootInstance",
+            "/v1/regions/cn-north-1/instances/i-0:bogusAction",
             404,
             "NOT_FOUND",
         ),

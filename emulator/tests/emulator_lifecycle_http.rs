@@ -733,19 +733,20 @@ async fn the_query_is_part_of_the_signature() {
 #[tokio::test]
 async fn other_methods_on_the_describe_paths_are_405_with_allow_get() {
     let emulator = emulator().await;
-    for path in [
-        instance_path(REGION, "i-run"),
-        format!("/v1/regions/{REGION}/instances"),
+    // The spec's other operations on the same paths: deleteInstance, createInstances.
+    for (path, allow) in [
+        (instance_path(REGION, "i-run"), &b"DELETE, GET"[..]),
+        (format!("/v1/regions/{REGION}/instances"), &b"GET, POST"[..]),
     ] {
         let response = plain_http::plain_http()
-            .post(format!("{}{path}", emulator.endpoint()))
+            .put(format!("{}{path}", emulator.endpoint()))
             .send()
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), 405, "{path}");
         assert_eq!(
             response.headers().get("allow").map(|v| v.as_bytes()),
-            Some(&b"GET"[..])
+            Some(allow)
         );
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["status"], "METHOD_NOT_ALLOWED");

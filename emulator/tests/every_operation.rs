@@ -44,7 +44,11 @@ impl Run {
             error["status"].as_str().unwrap(),
             error["message"].as_str().unwrap(),
         );
-        if !op.errors.iter().any(|(ds, dm)| ds == s && documented(dm, m)) {
+        if !op
+            .errors
+            .iter()
+            .any(|(ds, dm)| ds == s && documented(dm, m))
+        {
             self.problems.push(format!(
                 "{name} answered {status} {s} {m:?}, which it does not document ({:?})",
                 op.errors

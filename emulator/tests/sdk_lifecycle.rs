@@ -41,12 +41,24 @@ fn j<T: serde::Serialize>(value: &T) -> serde_json::Value {
 
 /// The error's kind, status code and message.
 fn refusal(e: Error) -> (ErrorKind, String, String) {
-    (e.kind(), e.code().unwrap_or_default().to_owned(), e.message().unwrap_or_default().to_owned())
+    (
+        e.kind(),
+        e.code().unwrap_or_default().to_owned(),
+        e.message().unwrap_or_default().to_owned(),
+    )
 }
 
 async fn status(client: &Client, id: &str) -> Option<String> {
-    match client.describe_instance().region_id(R).instance_id(id).send().await {
-        Ok(r) => j(&r.result)["instance"]["status"].as_str().map(str::to_owned),
+    match client
+        .describe_instance()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+    {
+        Ok(r) => j(&r.result)["instance"]["status"]
+            .as_str()
+            .map(str::to_owned),
         Err(e) if e.kind() == ErrorKind::InstanceNotFound => None,
         Err(e) => panic!("{e}"),
     }
@@ -82,65 +94,209 @@ async fn instances_from_create_to_delete() {
     let (_emulator, client) = setup().await;
     let ids = create(&client, "web", 2, "token-a").await;
     assert_eq!(ids.len(), 2);
-    assert_eq!(create(&client, "web", 2, "token-a").await, ids, "the same token, the same instances");
-    let listed = client.describe_instances().region_id(R).send().await.unwrap();
+    assert_eq!(
+        create(&client, "web", 2, "token-a").await,
+        ids,
+        "the same token, the same instances"
+    );
+    let listed = client
+        .describe_instances()
+        .region_id(R)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.result.total_count, Some(2.into()));
     let id = ids[0].as_str();
     assert_eq!(status(&client, id).await.as_deref(), Some("pending"));
-    let e = client.stop_instance().region_id(R).instance_id(id).send().await.unwrap_err();
+    let e = client
+        .stop_instance()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskConflict, "{e}");
     wait_status(&client, id, Some("running")).await;
 
-    let e = client.resize_instance().region_id(R).instance_id(id).instance_type("g.n2.large").send().await.unwrap_err();
+    let e = client
+        .resize_instance()
+        .region_id(R)
+        .instance_id(id)
+        .instance_type("g.n2.large")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Please stop the instance first.");
-    client.stop_instance().region_id(R).instance_id(id).send().await.unwrap();
+    client
+        .stop_instance()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap();
     wait_status(&client, id, Some("stopped")).await;
-    client.resize_instance().region_id(R).instance_id(id).instance_type("g.n2.large").send().await.unwrap();
+    client
+        .resize_instance()
+        .region_id(R)
+        .instance_id(id)
+        .instance_type("g.n2.large")
+        .send()
+        .await
+        .unwrap();
     tokio::time::sleep(TASK).await;
-    client.start_instance().region_id(R).instance_id(id).send().await.unwrap();
+    client
+        .start_instance()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap();
     wait_status(&client, id, Some("running")).await;
-    let instance = client.describe_instance().region_id(R).instance_id(id).send().await.unwrap();
-    assert_eq!(j(&instance.result)["instance"]["instanceType"], "g.n2.large");
-    client.reboot_instance().region_id(R).instance_id(id).send().await.unwrap();
+    let instance = client
+        .describe_instance()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        j(&instance.result)["instance"]["instanceType"],
+        "g.n2.large"
+    );
+    client
+        .reboot_instance()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap();
     wait_status(&client, id, Some("running")).await;
 
-    client.modify_instance_attribute().region_id(R).instance_id(id).description("web server").send().await.unwrap();
-    let e = client.modify_instance_attribute().region_id(R).instance_id(id).send().await.unwrap_err();
-    assert_eq!(refusal(e).2, "There are no modifiable properties in the parameter");
-    client.modify_instance_password().region_id(R).instance_id(id).password("Passw0rd!x").send().await.unwrap();
-    let e = client.modify_instance_password().region_id(R).instance_id(id).password("password").send().await.unwrap_err();
+    client
+        .modify_instance_attribute()
+        .region_id(R)
+        .instance_id(id)
+        .description("web server")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .modify_instance_attribute()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refusal(e).2,
+        "There are no modifiable properties in the parameter"
+    );
+    client
+        .modify_instance_password()
+        .region_id(R)
+        .instance_id(id)
+        .password("Passw0rd!x")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .modify_instance_password()
+        .region_id(R)
+        .instance_id(id)
+        .password("password")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Invalid password");
-    let statuses = client.describe_instance_status().region_id(R).send().await.unwrap();
+    let statuses = client
+        .describe_instance_status()
+        .region_id(R)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(statuses.result.instance_statuses.len(), 2);
-    let vnc = client.describe_instance_vnc_url().region_id(R).instance_id(id).send().await.unwrap();
-    assert!(vnc.result.vnc_url.as_deref().unwrap_or_default().starts_with("https://"));
+    let vnc = client
+        .describe_instance_vnc_url()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert!(vnc
+        .result
+        .vnc_url
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("https://"));
 
     for id in &ids {
-        client.delete_instance().region_id(R).instance_id(id).send().await.unwrap();
+        client
+            .delete_instance()
+            .region_id(R)
+            .instance_id(id)
+            .send()
+            .await
+            .unwrap();
     }
     assert_eq!(status(&client, id).await.as_deref(), Some("deleting"));
     wait_status(&client, id, None).await;
-    let e = client.describe_instance().region_id(R).instance_id(id).send().await.unwrap_err();
-    assert_eq!(refusal(e), (ErrorKind::InstanceNotFound, "NOT_FOUND".into(), format!("Instance '{id}' not found.")));
+    let e = client
+        .describe_instance()
+        .region_id(R)
+        .instance_id(id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refusal(e),
+        (
+            ErrorKind::InstanceNotFound,
+            "NOT_FOUND".into(),
+            format!("Instance '{id}' not found.")
+        )
+    );
 }
 
 #[tokio::test]
 async fn quotas_and_documented_refusals_of_create() {
     let (_emulator, client) = setup().await;
-    let e = client.create_instances().region_id(R).instance_spec(spec("q-test")).max_count(21).send().await.unwrap_err();
+    let e = client
+        .create_instances()
+        .region_id(R)
+        .instance_spec(spec("q-test"))
+        .max_count(21)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InstanceQuotaExceeded, "{e}");
     assert_eq!(e.http_status(), Some(429));
     assert_eq!(e.message(), Some("Instance quota limit exceeded"));
     let quotas = client.describe_quotas().region_id(R).send().await.unwrap();
-    assert!(quotas.result.quotas.iter().any(|q| q.resource_type.as_deref() == Some("instance")));
+    assert!(quotas
+        .result
+        .quotas
+        .iter()
+        .any(|q| q.resource_type.as_deref() == Some("instance")));
 
     let mut bad = serde_json::to_value(spec("q-test")).unwrap();
     bad["imageId"] = json!("img-nope");
-    let e = client.create_instances().region_id(R).instance_spec(serde_json::from_value::<types::InstanceSpec>(bad).unwrap()).send().await.unwrap_err();
+    let e = client
+        .create_instances()
+        .region_id(R)
+        .instance_spec(serde_json::from_value::<types::InstanceSpec>(bad).unwrap())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).1.as_str(), "NOT_FOUND");
     let mut bad = serde_json::to_value(spec("q-test")).unwrap();
     bad["instanceType"] = json!("g.n9.huge");
-    let e = client.create_instances().region_id(R).instance_spec(serde_json::from_value::<types::InstanceSpec>(bad).unwrap()).send().await.unwrap_err();
+    let e = client
+        .create_instances()
+        .region_id(R)
+        .instance_spec(serde_json::from_value::<types::InstanceSpec>(bad).unwrap())
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "InstanceType 'g.n9.huge' not found");
 }
 
@@ -149,22 +305,71 @@ async fn disks_attach_and_detach() {
     let (_emulator, client) = setup().await;
     let id = create(&client, "disks", 1, "t-disks").await.remove(0);
     wait_status(&client, &id, Some("running")).await;
-    client.attach_disk().region_id(R).instance_id(&id).disk_id("vol-default-1").send().await.unwrap();
-    let e = client.attach_disk().region_id(R).instance_id(&id).disk_id("vol-default-2").send().await.unwrap_err();
+    client
+        .attach_disk()
+        .region_id(R)
+        .instance_id(&id)
+        .disk_id("vol-default-1")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .attach_disk()
+        .region_id(R)
+        .instance_id(&id)
+        .disk_id("vol-default-2")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::TaskConflict, "{e}");
     tokio::time::sleep(TASK).await;
-    let instance = client.describe_instance().region_id(R).instance_id(&id).send().await.unwrap();
+    let instance = client
+        .describe_instance()
+        .region_id(R)
+        .instance_id(&id)
+        .send()
+        .await
+        .unwrap();
     let disks = j(&instance.result)["instance"]["dataDisks"].clone();
     assert_eq!(disks.as_array().unwrap().len(), 1);
     assert_eq!(disks[0]["status"], "attached");
-    let e = client.attach_disk().region_id(R).instance_id(&id).disk_id("vol-default-1").send().await.unwrap_err();
+    let e = client
+        .attach_disk()
+        .region_id(R)
+        .instance_id(&id)
+        .disk_id("vol-default-1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Disk 'vol-default-1' already attached");
-    let e = client.attach_disk().region_id(R).instance_id(&id).disk_id("vol-nope").send().await.unwrap_err();
+    let e = client
+        .attach_disk()
+        .region_id(R)
+        .instance_id(&id)
+        .disk_id("vol-nope")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Disk 'vol-nope' not found.");
-    client.detach_disk().region_id(R).instance_id(&id).disk_id("vol-default-1").send().await.unwrap();
+    client
+        .detach_disk()
+        .region_id(R)
+        .instance_id(&id)
+        .disk_id("vol-default-1")
+        .send()
+        .await
+        .unwrap();
     tokio::time::sleep(TASK).await;
-    let instance = client.describe_instance().region_id(R).instance_id(&id).send().await.unwrap();
-    assert!(j(&instance.result)["instance"]["dataDisks"].as_array().is_none_or(Vec::is_empty));
+    let instance = client
+        .describe_instance()
+        .region_id(R)
+        .instance_id(&id)
+        .send()
+        .await
+        .unwrap();
+    assert!(j(&instance.result)["instance"]["dataDisks"]
+        .as_array()
+        .is_none_or(Vec::is_empty));
 }
 
 #[tokio::test]
@@ -172,25 +377,93 @@ async fn elastic_ips_and_interfaces() {
     let (_emulator, client) = setup().await;
     let ids = create(&client, "net", 2, "t-net").await;
     wait_status(&client, &ids[1], Some("running")).await;
-    client.associate_elastic_ip().region_id(R).instance_id(&ids[0]).elastic_ip_id("fip-default-1").send().await.unwrap();
-    let e = client.associate_elastic_ip().region_id(R).instance_id(&ids[1]).elastic_ip_id("fip-default-1").send().await.unwrap_err();
+    client
+        .associate_elastic_ip()
+        .region_id(R)
+        .instance_id(&ids[0])
+        .elastic_ip_id("fip-default-1")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .associate_elastic_ip()
+        .region_id(R)
+        .instance_id(&ids[1])
+        .elastic_ip_id("fip-default-1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "ElasticIp fip-default-1 already in use");
-    let instance = client.describe_instance().region_id(R).instance_id(&ids[0]).send().await.unwrap();
-    assert_eq!(j(&instance.result)["instance"]["elasticIpId"], "fip-default-1");
-    client.disassociate_elastic_ip().region_id(R).instance_id(&ids[0]).elastic_ip_id("fip-default-1").send().await.unwrap();
-    client.attach_network_interface().region_id(R).instance_id(&ids[0]).network_interface_id("port-default-1").send().await.unwrap();
-    let e = client.attach_network_interface().region_id(R).instance_id(&ids[1]).network_interface_id("port-default-1").send().await.unwrap_err();
+    let instance = client
+        .describe_instance()
+        .region_id(R)
+        .instance_id(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        j(&instance.result)["instance"]["elasticIpId"],
+        "fip-default-1"
+    );
+    client
+        .disassociate_elastic_ip()
+        .region_id(R)
+        .instance_id(&ids[0])
+        .elastic_ip_id("fip-default-1")
+        .send()
+        .await
+        .unwrap();
+    client
+        .attach_network_interface()
+        .region_id(R)
+        .instance_id(&ids[0])
+        .network_interface_id("port-default-1")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .attach_network_interface()
+        .region_id(R)
+        .instance_id(&ids[1])
+        .network_interface_id("port-default-1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NetworkInterfaceInUse, "{e}");
 }
 
 #[tokio::test]
 async fn keypairs() {
     let (_emulator, client) = setup().await;
-    let created = client.create_keypair().region_id(R).key_name("k1").send().await.unwrap();
-    assert!(created.result.private_key.as_deref().unwrap_or_default().starts_with("-----BEGIN RSA PRIVATE KEY-----"));
-    let e = client.create_keypair().region_id(R).key_name("k1").send().await.unwrap_err();
+    let created = client
+        .create_keypair()
+        .region_id(R)
+        .key_name("k1")
+        .send()
+        .await
+        .unwrap();
+    assert!(created
+        .result
+        .private_key
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("-----BEGIN RSA PRIVATE KEY-----"));
+    let e = client
+        .create_keypair()
+        .region_id(R)
+        .key_name("k1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "KeyName 'k1' already in use");
-    let e = client.import_keypair().region_id(R).key_name("k2").public_key("ssh-rsa nope").send().await.unwrap_err();
+    let e = client
+        .import_keypair()
+        .region_id(R)
+        .key_name("k2")
+        .public_key("ssh-rsa nope")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Malformed PublicKey k2");
     client
         .import_keypair()
@@ -201,45 +474,159 @@ async fn keypairs() {
         .await
         .unwrap();
     let id = create(&client, "keys", 1, "t-keys").await.remove(0);
-    client.attach_keypair().region_id(R).key_name("k1").instance_ids(vec![id.clone()]).pass_word_auth("yes").send().await.unwrap();
-    let e = client.attach_keypair().region_id(R).key_name("k2").instance_ids(vec![id.clone()]).pass_word_auth("yes").send().await.unwrap_err();
-    assert_eq!(refusal(e).2, format!("Already attached key pair. instance id {id}"));
-    let listed = client.describe_keypairs().region_id(R).send().await.unwrap();
+    client
+        .attach_keypair()
+        .region_id(R)
+        .key_name("k1")
+        .instance_ids(vec![id.clone()])
+        .pass_word_auth("yes")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .attach_keypair()
+        .region_id(R)
+        .key_name("k2")
+        .instance_ids(vec![id.clone()])
+        .pass_word_auth("yes")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refusal(e).2,
+        format!("Already attached key pair. instance id {id}")
+    );
+    let listed = client
+        .describe_keypairs()
+        .region_id(R)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(listed.result.keypairs.len(), 2);
-    client.detach_keypair().region_id(R).key_name("k1").instance_ids(vec![id]).send().await.unwrap();
-    client.delete_keypair().region_id(R).key_name("k1").send().await.unwrap();
-    let e = client.delete_keypair().region_id(R).key_name("k1").send().await.unwrap_err();
+    client
+        .detach_keypair()
+        .region_id(R)
+        .key_name("k1")
+        .instance_ids(vec![id])
+        .send()
+        .await
+        .unwrap();
+    client
+        .delete_keypair()
+        .region_id(R)
+        .key_name("k1")
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .delete_keypair()
+        .region_id(R)
+        .key_name("k1")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Keypair 'k1' not found");
 }
 
 #[tokio::test]
 async fn images() {
     let (_emulator, client) = setup().await;
-    let public = client.describe_images().region_id(R).image_source("public").send().await.unwrap();
+    let public = client
+        .describe_images()
+        .region_id(R)
+        .image_source("public")
+        .send()
+        .await
+        .unwrap();
     assert!(public.result.images.len() >= 2);
     let id = create(&client, "img", 1, "t-img").await.remove(0);
     wait_status(&client, &id, Some("running")).await;
-    let image = client.create_image().region_id(R).instance_id(&id).name("mine").send().await.unwrap().result.image_id.clone().unwrap();
-    let described = client.describe_image().region_id(R).image_id(&image).send().await.unwrap();
+    let image = client
+        .create_image()
+        .region_id(R)
+        .instance_id(&id)
+        .name("mine")
+        .send()
+        .await
+        .unwrap()
+        .result
+        .image_id
+        .clone()
+        .unwrap();
+    let described = client
+        .describe_image()
+        .region_id(R)
+        .image_id(&image)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(j(&described.result)["image"]["status"], "pending");
     tokio::time::sleep(TASK).await;
-    let described = client.describe_image().region_id(R).image_id(&image).send().await.unwrap();
+    let described = client
+        .describe_image()
+        .region_id(R)
+        .image_id(&image)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(j(&described.result)["image"]["status"], "ready");
-    let e = client.share_image().region_id(R).image_id(&image).pins(vec!["nobody".to_string()]).send().await.unwrap_err();
+    let e = client
+        .share_image()
+        .region_id(R)
+        .image_id(&image)
+        .pins(vec!["nobody".to_string()])
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Pin 'nobody' not found");
-    client.release_image().region_id(R).image_id(&image).send().await.unwrap();
-    client.un_release_image().region_id(R).image_id(&image).send().await.unwrap();
-    let e = client.delete_image().region_id(R).image_id("img-centos-7").send().await.unwrap_err();
+    client
+        .release_image()
+        .region_id(R)
+        .image_id(&image)
+        .send()
+        .await
+        .unwrap();
+    client
+        .un_release_image()
+        .region_id(R)
+        .image_id(&image)
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .delete_image()
+        .region_id(R)
+        .image_id("img-centos-7")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, "Can't delete this image");
-    client.delete_image().region_id(R).image_id(&image).send().await.unwrap();
-    let e = client.describe_image().region_id(R).image_id(&image).send().await.unwrap_err();
+    client
+        .delete_image()
+        .region_id(R)
+        .image_id(&image)
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .describe_image()
+        .region_id(R)
+        .image_id(&image)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(refusal(e).2, format!("Image '{image}' not found"));
 }
 
 #[tokio::test]
 async fn templates_and_instance_types() {
     let (_emulator, client) = setup().await;
-    let types_ = client.describe_instance_types().region_id(R).send().await.unwrap();
+    let types_ = client
+        .describe_instance_types()
+        .region_id(R)
+        .send()
+        .await
+        .unwrap();
     assert!(types_.result.instance_types.len() >= 3);
     let data: types::InstanceTemplateSpec = serde_json::from_value(json!({
         "instanceType": "g.n2.medium", "imageId": "img-centos-7",
@@ -260,11 +647,41 @@ async fn templates_and_instance_types() {
         .instance_template_id
         .clone()
         .unwrap();
-    let from: types::InstanceSpec = serde_json::from_value(json!({"instanceTemplateId": template, "az": "cn-north-1b", "name": "from-tpl"})).unwrap();
-    let ids = client.create_instances().region_id(R).instance_spec(from).send().await.unwrap();
-    let instance = client.describe_instance().region_id(R).instance_id(&ids.result.instance_ids[0]).send().await.unwrap();
+    let from: types::InstanceSpec = serde_json::from_value(
+        json!({"instanceTemplateId": template, "az": "cn-north-1b", "name": "from-tpl"}),
+    )
+    .unwrap();
+    let ids = client
+        .create_instances()
+        .region_id(R)
+        .instance_spec(from)
+        .send()
+        .await
+        .unwrap();
+    let instance = client
+        .describe_instance()
+        .region_id(R)
+        .instance_id(&ids.result.instance_ids[0])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(j(&instance.result)["instance"]["az"], "cn-north-1b");
-    client.delete_instance_template().region_id(R).instance_template_id(&template).send().await.unwrap();
-    let e = client.describe_instance_template().region_id(R).instance_template_id(&template).send().await.unwrap_err();
-    assert_eq!(refusal(e).2, format!("Instance Template '{template}' not found"));
+    client
+        .delete_instance_template()
+        .region_id(R)
+        .instance_template_id(&template)
+        .send()
+        .await
+        .unwrap();
+    let e = client
+        .describe_instance_template()
+        .region_id(R)
+        .instance_template_id(&template)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refusal(e).2,
+        format!("Instance Template '{template}' not found")
+    );
 }
