@@ -82,8 +82,8 @@
 //!
 //! # The state file
 //!
-//! JSON, every section but `credentials`, `instances` and `network_interfaces` optional
-//! (those three as in the interface lifecycle's file, see [`EmulatorState`]); a field not
+//! JSON, every section but `credentials` optional
+//! (`credentials`, `instances` and `network_interfaces` as in the interface lifecycle's file, see [`EmulatorState`]); a field not
 //! listed is refused, so that a misspelt one does not silently take its default:
 //!
 //! | section | entries  |

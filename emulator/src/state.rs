@@ -67,7 +67,9 @@ use jdcloud_vm::Error;
 #[serde(deny_unknown_fields)]
 pub struct EmulatorState {
     pub(crate) credentials: Vec<AccessKey>,
+    #[serde(default)]
     pub(crate) instances: Vec<Instance>,
+    #[serde(default)]
     pub(crate) network_interfaces: Vec<NetworkInterface>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) azs: Vec<crate::world::Az>,
