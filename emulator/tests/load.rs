@@ -3,7 +3,9 @@
 //! used twice, every interface attached to its instance, and nothing left behind by a round:
 //! neither tasks (connections, timers) nor memory.
 //!
-//! `cargo test --all-features --test load -- --nocapture` prints the figures.
+//! And 64 `createInstances` racing on one client token: one set of instances.
+//!
+//! `cargo test -p jdcloud-vm-emulator --test load -- --nocapture` prints the figures.
 
 use std::{
     collections::HashSet,
@@ -13,8 +15,6 @@ use std::{
     },
     time::{Duration, Instant},
 };
-
-mod common;
 
 use jdcloud_vm::{Client, Credentials, ErrorKind, RetryConfig};
 use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
@@ -246,53 +246,47 @@ async fn four_thousand_signed_attaches_256_in_flight_without_a_failure_or_a_leak
     );
 }
 
-/// 64 `createInstances` racing on one `clientToken`, signed and over HTTP: one set of
-/// instances, every answer naming it.
+/// 64 `createInstances` racing on one `clientToken`, through the SDK: one set of instances,
+/// every answer naming it.
 #[tokio::test]
 async fn creates_racing_on_one_token_create_one_set() {
-    let ops = common::spec_ops();
-    let Some(op) = ops.into_iter().find(|o| o.name == "createInstances") else {
-        panic!("the spec has no createInstances");
-    };
-    let op = Arc::new(op);
-    let emulator = Arc::new(Emulator::start(EmulatorState::default()).await.unwrap());
-    let credentials = Credentials::new("AKEMULATOR", "SKEMULATOR");
-    let body = serde_json::json!({
-        "instanceSpec": {"az": "cn-north-1a", "instanceType": "g.n2.medium", "imageId": "img-centos-7", "name": "race",
-                         "primaryNetworkInterface": {"networkInterface": {"subnetId": "subnet-default"}}},
-        "maxCount": 3, "clientToken": "one-token-for-all"});
+    let emulator = Emulator::start(EmulatorState::default()).await.unwrap();
+    let client = Client::builder()
+        .credentials(Credentials::new("AKEMULATOR", "SKEMULATOR"))
+        .endpoint(emulator.endpoint())
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let spec: jdcloud_vm::types::InstanceSpec = serde_json::from_value(serde_json::json!({
+        "az": "cn-north-1a", "instanceType": "g.n2.medium", "imageId": "img-centos-7", "name": "race",
+        "primaryNetworkInterface": {"networkInterface": {"subnetId": "subnet-default"}}}))
+    .unwrap();
     let mut calls = JoinSet::new();
     for _ in 0..64 {
-        let (emulator, credentials, op, body) = (
-            emulator.clone(),
-            credentials.clone(),
-            op.clone(),
-            body.clone(),
-        );
-        calls
-            .spawn(async move { common::call(&emulator, &credentials, &op, &[], "", &body).await });
+        let (client, spec) = (client.clone(), spec.clone());
+        calls.spawn(async move {
+            client
+                .create_instances()
+                .region_id(REGION)
+                .instance_spec(spec)
+                .max_count(3)
+                .client_token("one-token-for-all")
+                .send()
+                .await
+                .map(|r| r.into_inner().result.instance_ids)
+        });
     }
     let mut sets = HashSet::new();
     while let Some(answer) = calls.join_next().await {
-        let (status, answer) = answer.unwrap();
-        assert_eq!(status, 200, "{answer}");
-        sets.insert(answer["result"]["instanceIds"].to_string());
+        sets.insert(answer.unwrap().unwrap());
     }
     assert_eq!(sets.len(), 1, "{sets:?}");
-    let ids: Vec<String> = serde_json::from_str(sets.iter().next().unwrap()).unwrap();
-    assert_eq!(ids.len(), 3);
-    let describe = common::spec_ops()
-        .into_iter()
-        .find(|o| o.name == "describeInstances")
+    assert_eq!(sets.iter().next().unwrap().len(), 3);
+    let listed = client
+        .describe_instances()
+        .region_id(REGION)
+        .send()
+        .await
         .unwrap();
-    let (_, listed) = common::call(
-        &emulator,
-        &credentials,
-        &describe,
-        &[],
-        "",
-        &serde_json::Value::Null,
-    )
-    .await;
-    assert_eq!(listed["result"]["totalCount"], 3, "{listed}");
+    assert_eq!(listed.result.total_count, 3);
 }
