@@ -685,3 +685,107 @@ async fn templates_and_instance_types() {
         format!("Instance Template '{template}' not found")
     );
 }
+
+#[tokio::test]
+async fn describes_filter_and_page() {
+    let (_emulator, client) = setup().await;
+    let web = create(&client, "web", 12, "t-web").await;
+    let db = create(&client, "db", 3, "t-db").await;
+    let filter = |name: &str, values: &[&str]| -> types::Filter {
+        serde_json::from_value(json!({"name": name, "values": values})).unwrap()
+    };
+
+    // Pages of ten: 15 instances, two pages, each instance once.
+    let mut pages = client
+        .describe_instances()
+        .region_id(R)
+        .page_size(10)
+        .into_pages();
+    let mut seen = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        assert_eq!(page.result.total_count, 15);
+        seen.extend(
+            page.result
+                .instances
+                .iter()
+                .map(|i| j(i)["instanceId"].as_str().unwrap().to_owned()),
+        );
+    }
+    assert_eq!(seen.len(), 15);
+
+    // `name` by substring, `instanceId` exactly, AND-ed.
+    let named = client
+        .describe_instances()
+        .region_id(R)
+        .filters(vec![filter("name", &["db"])])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(named.result.total_count, 3);
+    let both = client
+        .describe_instances()
+        .region_id(R)
+        .filters(vec![
+            filter("name", &["web"]),
+            filter("instanceId", &[&web[0], &db[0]]),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.result.total_count, 1);
+    let statuses = client
+        .describe_instance_status()
+        .region_id(R)
+        .filters(vec![filter("instanceId", &[&db[1]])])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        j(&statuses.result)["instanceStatuses"][0]["instanceId"],
+        db[1].as_str()
+    );
+    let brief = client
+        .describe_brief_instances()
+        .region_id(R)
+        .page_size(10)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(j(&brief.result)["instances"].as_array().unwrap().len(), 10);
+    let ips = client
+        .describe_instance_private_ip_address()
+        .region_id(R)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(j(&ips.result)["totalCount"], 15);
+
+    // Images by source and ids; instance types by name.
+    let one = client
+        .describe_images()
+        .region_id(R)
+        .ids(vec!["img-windows-2019".to_string()])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(j(&one.result)["images"][0]["osType"], "windows");
+    let medium = client
+        .describe_instance_types()
+        .region_id(R)
+        .filters(vec![filter("instanceTypes", &["g.n2.medium"])])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(j(&medium.result)["instanceTypes"][0]["nicLimit"], 2);
+
+    // The documented refusal of a page size out of range, over HTTP: the SDK refuses it first.
+    let e = client
+        .describe_instances()
+        .region_id(R)
+        .page_size(5)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+}
