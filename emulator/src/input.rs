@@ -39,6 +39,10 @@ pub(crate) fn read(
     if !query_params.is_empty() {
         let tree = parse_query(query)?;
         for (name, node) in tree {
+            // A path parameter repeated in the query, as some SDKs send them: the path's wins.
+            if op.params.iter().any(|p| p.in_path && p.name == name) {
+                continue;
+            }
             let Some(p) = query_params.iter().find(|p| p.name == name) else {
                 return Err(ApiError::invalid_argument(format!(
                     "Unknown parameter '{name}': {} takes {}",
