@@ -78,8 +78,9 @@ pub(crate) struct World {
     pub(crate) image_tasks: HashMap<String, Instant>,
     /// Answers of calls made with a `clientToken`, by operation and token.
     pub(crate) tokens: HashMap<(String, String), Value>,
-    /// Disks whose attach (`true`) or detach (`false`) is the task of an instance.
-    pub(crate) disk_changes: HashMap<String, (String, bool)>,
+    /// By disk: the last attach (`true`) or detach (`false`) of it, as the task of an instance
+    /// (the instance, which, the task's id); it shows while that task runs.
+    pub(crate) disk_changes: HashMap<String, (String, bool, String)>,
 }
 
 pub(crate) struct Service {
@@ -104,6 +105,14 @@ impl World {
     /// Whether an instance is still there: not deleted, or deleted by a task still running.
     pub(crate) fn exists(&self, at: usize, now: Instant) -> bool {
         !self.state.instances[at].deleted || self.running_task(at, now).is_some()
+    }
+
+    /// The disk change still running, if any: `(instance, attaching)`.
+    pub(crate) fn disk_change(&self, disk_id: &str, now: Instant) -> Option<(&str, bool)> {
+        let (instance, attaching, task) = self.disk_changes.get(disk_id)?;
+        let at = *self.instance_index.get(instance)?;
+        let running = self.running_task(at, now).is_some_and(|t| &t.id == task);
+        running.then_some((instance.as_str(), *attaching))
     }
 
     /// The status the describes show: the task's while one runs, else the committed one.

@@ -471,33 +471,19 @@ pub(crate) fn instance_json(
         put("metadata", data.get("metadata").cloned());
         put("userdata", data.get("userdata").cloned());
     }
-    let running = w.running_task(at, now).is_some();
     let mut data_disks = Vec::new();
-    for d in w
-        .state
-        .disks
-        .iter()
-        .filter(|d| d.attached_to.as_deref() == Some(&i.id))
-    {
-        let status = if running && w.disk_changes.get(&d.id).is_some_and(|c| c.1) {
-            "attaching"
-        } else {
-            "attached"
+    for d in &w.state.disks {
+        let change = w.disk_change(&d.id, now);
+        let status = match (d.attached_to.as_deref() == Some(&i.id), change) {
+            (true, Some((_, true))) => "attaching",
+            (true, _) => "attached",
+            (false, Some((on, false))) if on == i.id => "detaching",
+            (false, _) => continue,
         };
-        let attachment = disk_attachment(d, status);
         if d.system {
-            put("systemDisk", Some(attachment));
-        } else if !(running && w.disk_changes.get(&d.id).is_some_and(|c| c.1))
-            || status == "attaching"
-        {
-            data_disks.push(attachment);
-        }
-    }
-    for (disk_id, (instance_id, attaching)) in &w.disk_changes {
-        if running && !attaching && instance_id == &i.id {
-            if let Some(d) = w.state.disks.iter().find(|d| &d.id == disk_id) {
-                data_disks.push(disk_attachment(d, "detaching"));
-            }
+            put("systemDisk", Some(disk_attachment(d, status)));
+        } else {
+            data_disks.push(disk_attachment(d, status));
         }
     }
     if !data_disks.is_empty() {
@@ -977,19 +963,9 @@ fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     if disk.attached_to.is_some() {
         return Err(precondition(format!("Disk '{disk_id}' already attached")));
     }
-    if let Some((_, _)) = w
-        .disk_changes
-        .get(&disk_id)
-        .filter(|_| w.tasks.values().any(|t| t.running_at(ctx.now)))
-    {
-        // A detach still running elsewhere: the disk is busy there.
-        if let Some((other, false)) = w.disk_changes.get(&disk_id) {
-            if let Ok(o) = w.instance_at(ctx.region, other) {
-                if w.running_task(o, ctx.now).is_some() {
-                    return Err(precondition(format!("Disk busy in '{other}'")));
-                }
-            }
-        }
+    // Detached from another instance by a task still running there.
+    if let Some((other, false)) = w.disk_change(&disk_id, ctx.now) {
+        return Err(precondition(format!("Disk busy in '{other}'")));
     }
     if disk.az != i.az {
         return Err(precondition("The instance and disk are not in the same az"));
@@ -1030,8 +1006,9 @@ fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     disk.attached_to = Some(id.clone());
     disk.device_name = Some(device);
     disk.auto_delete = a.bool("autoDelete").unwrap_or(false);
-    w.disk_changes.insert(disk_id, (id, true));
-    w.start_status_task(at, &w.visible_status(at, ctx.now), ctx.now);
+    let shows = w.visible_status(at, ctx.now);
+    let task = w.start_status_task(at, &shows, ctx.now);
+    w.disk_changes.insert(disk_id, (id, true, task));
     done()
 }
 
@@ -1060,10 +1037,10 @@ fn detach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         return Err(precondition("Please stop the instance first"));
     }
     disk.attached_to = None;
-    disk.device_name = disk.device_name.clone();
     disk.auto_delete = false;
-    w.disk_changes.insert(disk_id, (id, false));
-    w.start_status_task(at, &w.visible_status(at, ctx.now), ctx.now);
+    let shows = w.visible_status(at, ctx.now);
+    let task = w.start_status_task(at, &shows, ctx.now);
+    w.disk_changes.insert(disk_id, (id, false, task));
     done()
 }
 

@@ -686,3 +686,50 @@ fn creates_racing_on_one_token_create_one_set() {
     let listed = run(&s, "describeInstances", json!({}), Instant::now()).unwrap();
     assert_eq!(listed["totalCount"], 3);
 }
+
+#[test]
+fn a_disk_being_detached_is_busy_and_another_task_does_not_show_it_attaching() {
+    let s = world();
+    let t0 = Instant::now();
+    let ids = create(&s, 2, None, t0);
+    let mut t = t0 + TASK;
+    run(
+        &s,
+        "attachDisk",
+        json!({"instanceId": ids[0], "diskId": "vol-default-2"}),
+        t,
+    )
+    .unwrap();
+    t += TASK;
+    run(&s, "stopInstance", json!({"instanceId": ids[0]}), t).unwrap();
+    let disks = run(&s, "describeInstance", json!({"instanceId": ids[0]}), t).unwrap()["instance"]
+        ["dataDisks"]
+        .clone();
+    assert_eq!(disks[0]["status"], "attached", "a stop is no attach");
+    t += TASK;
+    run(
+        &s,
+        "detachDisk",
+        json!({"instanceId": ids[0], "diskId": "vol-default-2"}),
+        t,
+    )
+    .unwrap();
+    assert_eq!(
+        refused(run(
+            &s,
+            "attachDisk",
+            json!({"instanceId": ids[1], "diskId": "vol-default-2"}),
+            t
+        ))
+        .2,
+        format!("Disk busy in '{}'", ids[0])
+    );
+    t += TASK;
+    run(
+        &s,
+        "attachDisk",
+        json!({"instanceId": ids[1], "diskId": "vol-default-2"}),
+        t,
+    )
+    .unwrap();
+}
