@@ -246,7 +246,7 @@ fn create_image(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
         .any(|d| d.system && d.attached_to.as_deref() == Some(&i.id))
         && i.image_id.is_some()
     {
-        return Err(not_found("System disk not found"));
+        return Err(precondition("System disk not found"));
     }
     check_quota(w, ctx)?;
     let base = i
