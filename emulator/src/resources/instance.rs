@@ -109,14 +109,18 @@ fn transition(
     done()
 }
 
-/// JD Cloud's password rule: 8 to 30 characters, with upper- and lower-case letters and
-/// digits, and only these specials.
+/// JD Cloud's password rule: 8 to 30 characters, at least three of upper-case letters,
+/// lower-case letters, digits and these specials, and nothing else.
 pub(crate) fn check_password(password: &str) -> Result<(), ApiError> {
-    let specials = "()`~!@#$%^&*_-+=|{}[]:;'<>,.?/";
+    let specials = "()`~!@#$%^&*_-+=|{}[]:;\"'<>,.?/ ";
+    let classes = [
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| specials.contains(c)),
+    ];
     let ok = (8..=30).contains(&password.chars().count())
-        && password.chars().any(|c| c.is_ascii_uppercase())
-        && password.chars().any(|c| c.is_ascii_lowercase())
-        && password.chars().any(|c| c.is_ascii_digit())
+        && classes.iter().filter(|c| **c).count() >= 3
         && password
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || specials.contains(c));
