@@ -35,10 +35,11 @@ use jdcloud_vm::{Error, ErrorKind};
 pub struct EmulatorConfig {
     /// Where to listen. Default `127.0.0.1:0`: the loopback interface, a free port.
     pub listen: SocketAddr,
-    /// How long the task started by a successful attach or detach keeps the instance busy,
-    /// refusing other attaches and detaches of it with `Conflict with underlay task`; the
-    /// change shows in `describeInstance` and `describeInstances` when the task ends. Default
-    /// 2 s.
+    /// How long a task lasts: the one a change starts on its instance (create, start, stop,
+    /// reboot, resize, rebuild, delete, attach, detach, …), which refuses other changes of the
+    /// instance with `Conflict with underlay task` and shows a transitional status (`pending`,
+    /// `stopping`, …) until it ends; and an image's creation, copy or import (`pending`, then
+    /// `ready`). Default 2 s.
     pub task_duration: Duration,
     /// How far a request's `x-jdcloud-date` may be from the emulator's clock. Default 15
     /// minutes, as on the real gateway.
@@ -226,9 +227,9 @@ impl Emulator {
     /// Loses answers on purpose: the next `count` requests of `operation` (routed to it,
     /// whatever their answer) are applied as usual, then their answers are held for `delay`
     /// before being sent, e.g. past a client's timeout, as if the network had lost them.
-    /// `operation` is named as JD Cloud names it: `attachNetworkInterface`,
-    /// `detachNetworkInterface`, `describeInstance` or `describeInstances`. A new call
-    /// replaces what an earlier one planned for the same operation; a `count` of 0 cancels it.
+    /// `operation` is any of the spec's, named as JD Cloud names it (`createInstances`,
+    /// `attachNetworkInterface`, …). A new call replaces what an earlier one planned for the
+    /// same operation; a `count` of 0 cancels it.
     /// Held answers are sent at once when the emulator shuts down.
     ///
     /// ```no_run
@@ -242,7 +243,7 @@ impl Emulator {
     ///
     /// # Panics
     ///
-    /// When `operation` is none of the four names: a typo would otherwise stall nothing.
+    /// When the spec has no such operation: a typo would otherwise stall nothing.
     pub fn stall_next_replies(&self, operation: &str, count: usize, delay: Duration) {
         let op = crate::faults::operation(operation)
             .unwrap_or_else(|e| panic!("stall_next_replies: {e}"));
