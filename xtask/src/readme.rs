@@ -9,7 +9,9 @@ const END: &str = "<!-- /operations -->";
 /// `readme` with its table replaced by the one `spec` makes; `Err` when the markers are missing.
 pub fn with_table(readme: &str, spec: &Value) -> Result<String, String> {
     let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
-        return Err(format!("README.md: the markers `{START}` and `{END}` are missing"));
+        return Err(format!(
+            "README.md: the markers `{START}` and `{END}` are missing"
+        ));
     };
     Ok(format!(
         "{}{START}\n{}{}",
@@ -41,11 +43,14 @@ fn table(spec: &Value) -> String {
                     if paged { ", `.into_pages()`" } else { "" }
                 );
                 let summary = op["summary"].as_str().unwrap_or_default();
-                rows.push((id.to_owned(), format!(
-                    "| `{id}` | {call} | `{} {path}` | {} |\n",
-                    method.to_uppercase(),
-                    first_sentences(summary)
-                )));
+                rows.push((
+                    id.to_owned(),
+                    format!(
+                        "| `{id}` | {call} | `{} {path}` | {} |\n",
+                        method.to_uppercase(),
+                        first_sentences(summary)
+                    ),
+                ));
             }
         }
         rows.sort();
@@ -79,7 +84,10 @@ fn snake(id: &str) -> String {
 fn first_sentences(summary: &str) -> String {
     let summary = summary.replace('\n', " ");
     let (zh, en) = match summary.find('。') {
-        Some(at) => (&summary[..at + '。'.len_utf8()], summary[at + '。'.len_utf8()..].trim()),
+        Some(at) => (
+            &summary[..at + '。'.len_utf8()],
+            summary[at + '。'.len_utf8()..].trim(),
+        ),
         None => (summary.as_str(), ""),
     };
     let en = en.split('<').next().unwrap_or_default();
@@ -96,7 +104,10 @@ fn first_sentences(summary: &str) -> String {
 mod tests {
     #[test]
     fn names_and_sentences() {
-        assert_eq!(super::snake("describeImageConstraintsBatch"), "describe_image_constraints_batch");
+        assert_eq!(
+            super::snake("describeImageConstraintsBatch"),
+            "describe_image_constraints_batch"
+        );
         assert_eq!(
             super::first_sentences("创建云主机。 Create VMs, in three modes. See <a>x</a>"),
             "创建云主机。 Create VMs, in three modes."
