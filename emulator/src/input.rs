@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize as _;
 use serde_json::{Map, Number, Value};
 
 use crate::{
@@ -104,6 +105,13 @@ pub(crate) fn read(
             };
             let value = Value::Object(object);
             check(spec, &value, schema, "")?;
+            // Then into the SDK's generated type of the body, whose own checks (typify's
+            // patterns, enums, lengths) must agree.
+            // A `null` is an absent field to JD Cloud (the official Python SDK sends every unset
+            // field as one); the generated types want lists absent rather than null.
+            if let Some(Err(e)) = typed_body(&op.name, &without_nulls(&value)) {
+                return Err(ApiError::invalid_argument(format!("Invalid body: {e}")));
+            }
             if let Value::Object(object) = value {
                 for (k, v) in object {
                     // The path's values win over the copies the official SDKs put in the body.
@@ -367,3 +375,30 @@ pub(crate) fn check(spec: &Spec, value: &Value, schema: &Value, at: &str) -> Res
     }
     Ok(())
 }
+
+fn without_nulls(value: &Value) -> Value {
+    match value {
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Reads a body into the SDK's generated type of the operation's body: `None` for an operation
+/// the SDK has no body type for.
+macro_rules! typed_bodies {
+    ($(($name:literal, $ty:ident)),* $(,)?) => {
+        fn typed_body(operation: &str, body: &Value) -> Option<Result<(), serde_json::Error>> {
+            match operation {
+                $($name => Some(jdcloud_vm::types::$ty::deserialize(body).map(drop)),)*
+                _ => None,
+            }
+        }
+    };
+}
+jdcloud_vm::__operations_with_bodies!(typed_bodies);
