@@ -237,8 +237,41 @@ async fn serve(
             })?;
         }
     }
+    // And the SDK's generated type of the result must read it. The answer is served as the
+    // behaviour wrote it, not re-serialised from that type: the generated types leave out
+    // empty lists, which JD Cloud sends (`"instances": []`) and other languages' clients index.
+    if cfg!(debug_assertions) {
+        if let Some(Err(e)) = answer.as_ref().and_then(|r| typed_result(&op.name, r)) {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                format!(
+                    "emulator bug: the SDK's type cannot read the answer of {}: {e}",
+                    op.name
+                ),
+            ));
+        }
+    }
     Ok(answer)
 }
+
+/// Reads a result into the SDK's generated type of the operation's result: `None` for an
+/// operation whose answer has no result type.
+macro_rules! typed_results {
+    ($(($name:literal, $ty:ident)),* $(,)?) => {
+        fn typed_result(
+            operation: &str,
+            result: &serde_json::Value,
+        ) -> Option<Result<(), serde_json::Error>> {
+            use serde::Deserialize as _;
+            match operation {
+                $($name => Some(jdcloud_vm::types::$ty::deserialize(result).map(drop)),)*
+                _ => None,
+            }
+        }
+    };
+}
+jdcloud_vm::__operations_with_results!(typed_results);
 
 #[cfg(test)]
 mod tests {
