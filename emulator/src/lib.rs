@@ -15,13 +15,18 @@
 //!   types, `required`, `pattern`, lengths, ranges, `enum`, list sizes; a request the SDK would
 //!   refuse gets JD Cloud's `400 INVALID_ARGUMENT` naming the field (`instanceSpec.name is
 //!   required`, `pageSize must be an integer, not 'x'`). A query parameter the operation does
-//!   not take, or a filter it does not document, is refused by name too;
+//!   not take, or a filter it does not document, is refused by name too. The body is then read
+//!   into the SDK's generated type of it (`jdcloud_vm::types::<Op>Request`), whose own checks
+//!   must agree;
 //! - **behaviour**, the only hand-written part of an operation (`src/resources/`, one file per
 //!   resource): the documented preconditions with the documented messages, tasks that take a
 //!   while, describes that reflect the world with the documented filters and paging, quotas
 //!   (`429 QUOTA_EXCEEDED`), and `clientToken` idempotency;
 //! - **answers** in JD Cloud's format, `{"requestId", "result"}` or `{"requestId", "error":
-//!   {"code", "status", "message"}}`, with the `x-jdcloud-request-id` header.
+//!   {"code", "status", "message"}}`, with the `x-jdcloud-request-id` header. In debug builds
+//!   (tests) every `result` is held to the spec's schema and must be readable by the SDK's
+//!   generated type of it (`jdcloud_vm::types::<Op>Result`): a behaviour that answers a field
+//!   of the wrong type gets a `500` naming it.
 //!
 //! Any client can use it: `jdcloud_vm`'s [`Client`](jdcloud_vm::Client), the official SDKs of
 //! other languages or `curl`, through the `jdcloud-vm-emulator` binary.
