@@ -47,8 +47,8 @@ fn import(check: bool) -> Result<(), String> {
     let text = render(&built.document);
     let target = root.join("spec/vm.yaml");
     if check {
-        let committed = fs::read_to_string(&target)
-            .map_err(|e| format!("{}: {e}", target.display()))?;
+        let committed =
+            fs::read_to_string(&target).map_err(|e| format!("{}: {e}", target.display()))?;
         if committed != text {
             return Err(format!(
                 "spec/vm.yaml is not what the pages and spec/overlay.yaml make:\n{}\nrun `cargo xtask import` and commit the result",
@@ -102,14 +102,20 @@ pub fn operations(
     }
     let mut ops = Vec::new();
     for (id, pages) in zh_by {
-        let folder = pages[0].file.split('/').next().unwrap_or_default().to_owned();
+        let folder = pages[0]
+            .file
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let tag = match overlay.operation_tags.get(&id) {
             Some(t) => t.value.clone(),
-            None => overlay
-                .tags
-                .get(&folder)
-                .cloned()
-                .ok_or_else(|| format!("{}: no tag for folder `{folder}` in spec/overlay.yaml tags", pages[0].file))?,
+            None => overlay.tags.get(&folder).cloned().ok_or_else(|| {
+                format!(
+                    "{}: no tag for folder `{folder}` in spec/overlay.yaml tags",
+                    pages[0].file
+                )
+            })?,
         };
         let en = en_by.remove(&id).map(spec::merge);
         ops.push(spec::Operation {
@@ -129,7 +135,9 @@ pub fn operations(
             .operation_tags
             .get(id)
             .map(|t| t.value.clone())
-            .ok_or_else(|| format!("spec/overlay.yaml: operation `{id}` needs an operation_tags entry"))?;
+            .ok_or_else(|| {
+                format!("spec/overlay.yaml: operation `{id}` needs an operation_tags entry")
+            })?;
         ops.push(spec::Operation {
             id: id.clone(),
             tag,
