@@ -296,8 +296,8 @@ pub fn parse(file: &str, text: &str) -> Result<Page, String> {
             .collect::<Vec<_>>()
             .join("\n\n")
     };
-    page.description = tidy(&raw(Section::Description));
-    page.notes = tidy(&raw(Section::Notes));
+    page.description = tidy(&br_to_newline(&raw(Section::Description)));
+    page.notes = tidy(&br_to_newline(&raw(Section::Notes)));
     page.method = paragraphs
         .iter()
         .find(|(s, _)| *s == Section::Method)
@@ -335,6 +335,28 @@ pub fn parse(file: &str, text: &str) -> Result<Page, String> {
         }
     }
     Ok(page)
+}
+
+/// `<br>`, `<br/>`, `<br />` (any case) as line breaks.
+fn br_to_newline(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        match tail.find('>') {
+            Some(end) if is_br(&tail[..=end]) => {
+                out.push('\n');
+                rest = &tail[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The Markdown of a section, each line trimmed: no line is indented (rustdoc would take four
