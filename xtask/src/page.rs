@@ -122,7 +122,7 @@ struct Table {
 
 fn is_br(html: &str) -> bool {
     let h = html.trim().to_lowercase();
-    h.starts_with("<br") && h.ends_with('>')
+    (h.starts_with("<br") || h.starts_with("</br")) && h.ends_with('>')
 }
 
 /// Reads a page. `file` names it in messages and in [`Page::file`].
