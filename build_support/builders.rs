@@ -32,6 +32,7 @@ pub fn finish(
     errors: &DocumentedErrors,
 ) -> Result<(), String> {
     NonZeroToPlain.visit_file_mut(file);
+    setters_take_values(file);
     let body_setters = body_builder_setters(file);
     add_string_ref_conversions(file);
 
@@ -123,27 +124,39 @@ pub fn finish(
             }
         }
 
-        let paged = paging(spec, op, &params);
-        let into_pages = paged.as_ref().map(|(_, start)| {
-            let start = format_ident!("{start}");
+        let paged = paging(spec, op, &params).map_err(|why| format!("operation `{id}`: {why}"))?;
+        let into_pages = paged.as_ref().map(|paged| {
+            let start = format_ident!("{}", paged.start);
             quote! {
                 /// Every page of the answer, one call per page, from this builder's
                 /// `page_number` (or 1) until all `totalCount` items have come: see
                 /// [`Pages`](crate::Pages).
                 pub fn into_pages(self) -> crate::Pages<Self> {
                     let first = match &self.#start {
-                        Ok(Some(number)) => *number,
+                        Ok(Some(number)) => u64::try_from(*number).unwrap_or(1),
                         _ => 1,
                     };
                     crate::Pages::new(self, first)
                 }
             }
         });
-        let paged_impl = paged.as_ref().map(|(items, start)| {
-            let items = format_ident!("{}", items.to_snake_case());
-            let start = format_ident!("{start}");
+        let paged_impl = paged.as_ref().map(|paged| {
+            let items = format_ident!("{}", paged.items.to_snake_case());
+            let start = format_ident!("{}", paged.start);
             let self_ty = &block.self_ty;
             let generics = &block.generics;
+            // Each shape the spec may give: `result` and `totalCount` required or not,
+            // `totalCount` an integer of any width or a number.
+            let result = if paged.result_required {
+                quote!(Some(&page.result))
+            } else {
+                quote!(page.result.as_ref())
+            };
+            let total = if paged.total_required {
+                quote!(Some(result.total_count))
+            } else {
+                quote!(result.total_count)
+            };
             quote! {
                 impl #generics crate::paging::Paged for #self_ty {
                     type Page = #success;
@@ -158,7 +171,13 @@ pub fn finish(
                         self.send()
                     }
                     fn counts(page: &#success) -> (u64, u64) {
-                        (page.result.#items.len() as u64, page.result.total_count as u64)
+                        match #result {
+                            Some(result) => (
+                                result.#items.len() as u64,
+                                #total.map_or(0, |total| total as u64),
+                            ),
+                            None => (0, 0),
+                        }
                     }
                 }
             }
@@ -192,14 +211,31 @@ pub fn finish(
     Ok(())
 }
 
+/// A paged operation's shape: the list of its `result`, the page number's field, and whether
+/// `result` and its `totalCount` are required (else they are `Option`s).
+struct Paging {
+    items: String,
+    start: String,
+    result_required: bool,
+    total_required: bool,
+}
+
 /// For a paged operation (a `pageNumber` query parameter, and an answer whose `result` has a
-/// `totalCount` and one list): the list's name and the page number's field.
-fn paging(spec: &OpenAPI, op: &openapiv3::Operation, params: &[Param]) -> Option<(String, String)> {
-    let start = params
-        .iter()
-        .find(|p| p.name == "pageNumber")?
-        .field
-        .clone();
+/// `totalCount` and one list): its shape. `Err` for a shape no pages can be read from.
+fn paging(
+    spec: &OpenAPI,
+    op: &openapiv3::Operation,
+    params: &[Param],
+) -> Result<Option<Paging>, String> {
+    let Some(start) = params.iter().find(|p| p.name == "pageNumber") else {
+        return Ok(None);
+    };
+    let refuse = |why: &str| {
+        Err(format!(
+            "it has a `pageNumber` parameter, but {why}: `into_pages` needs an answer whose \
+             `result` has a `totalCount` and exactly one list"
+        ))
+    };
     let response = op
         .responses
         .responses
@@ -207,26 +243,58 @@ fn paging(spec: &OpenAPI, op: &openapiv3::Operation, params: &[Param]) -> Option
         .find_map(|(status, r)| match status {
             openapiv3::StatusCode::Code(200..=299) => crate::validate::resolve_response(spec, r),
             _ => None,
-        })?;
-    let schema = response.content.get("application/json")?.schema.as_ref()?;
-    let properties = |schema: &Schema| match &schema.schema_kind {
-        SchemaKind::Type(Type::Object(o)) => Some(o.properties.clone()),
+        });
+    let Some(schema) = response
+        .and_then(|r| r.content.get("application/json"))
+        .and_then(|m| m.schema.as_ref())
+    else {
+        return refuse("its answer has no JSON schema");
+    };
+    let object = |schema: &Schema| match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(o)) => Some(o.clone()),
         _ => None,
     };
     let boxed = |p: &ReferenceOr<Box<Schema>>| resolve(spec, &p.clone().unbox()).cloned();
-    let result = properties(resolve(spec, schema)?)?
+    let Some(answer) = resolve(spec, schema).and_then(object) else {
+        return refuse("its answer is not an object");
+    };
+    let Some(result) = answer
+        .properties
         .get("result")
-        .and_then(boxed)?;
-    let result = properties(&result)?;
-    result.get("totalCount")?;
-    let mut lists = result.iter().filter(|(_, p)| {
-        matches!(
-            boxed(p).map(|s| s.schema_kind),
-            Some(SchemaKind::Type(Type::Array(_)))
-        )
-    });
-    let (items, _) = lists.next()?;
-    lists.next().is_none().then(|| (items.clone(), start))
+        .and_then(boxed)
+        .and_then(|s| object(&s))
+    else {
+        return refuse("its answer has no `result` object");
+    };
+    let Some(total) = result.properties.get("totalCount").and_then(boxed) else {
+        return refuse("its `result` has no `totalCount`");
+    };
+    if !matches!(
+        total.schema_kind,
+        SchemaKind::Type(Type::Integer(_) | Type::Number(_))
+    ) {
+        return refuse("its `totalCount` is not a number");
+    }
+    let lists: Vec<&String> = result
+        .properties
+        .iter()
+        .filter(|(_, p)| {
+            matches!(
+                boxed(p).map(|s| s.schema_kind),
+                Some(SchemaKind::Type(Type::Array(_)))
+            )
+        })
+        .map(|(name, _)| name)
+        .collect();
+    let [items] = lists.as_slice() else {
+        return refuse(&format!("its `result` has {} lists", lists.len()));
+    };
+    Ok(Some(Paging {
+        items: (*items).clone(),
+        start: start.field.clone(),
+        result_required: answer.required.iter().any(|r| r == "result"),
+        total_required: result.required.iter().any(|r| r == "totalCount"),
+    }))
 }
 
 /// A path or query parameter, as the builder names it.
@@ -554,6 +622,99 @@ fn add_string_ref_conversions(file: &mut syn::File) {
         }
     }
     types.extend(added);
+}
+
+/// typify's builder setter of an optional field takes `T: TryInto<Option<X>>`, which `"web"` or
+/// `2` cannot reach (`&str` is no `Option<String>`, an `i32` no `Option<i64>`): it becomes
+/// `T: TryInto<X>`, the value wrapped in `Some`. Users write `.description("web")`, as for
+/// required fields and parameters; a field left unset is `None`.
+fn setters_take_values(file: &mut syn::File) {
+    let Some(builders) =
+        module_mut(&mut file.items, "types").and_then(|types| module_mut(types, "builder"))
+    else {
+        return;
+    };
+    for item in builders {
+        let syn::Item::Impl(block) = item else {
+            continue;
+        };
+        if block.trait_.is_some() {
+            continue;
+        }
+        for item in &mut block.items {
+            let syn::ImplItem::Fn(setter) = item else {
+                continue;
+            };
+            if unwrap_option_bound(&mut setter.sig) {
+                WrapInSome.visit_block_mut(&mut setter.block);
+            }
+        }
+    }
+}
+
+/// `T: TryInto<Option<X>>` becomes `T: TryInto<X>`; whether there was one.
+fn unwrap_option_bound(sig: &mut syn::Signature) -> bool {
+    let Some(where_clause) = &mut sig.generics.where_clause else {
+        return false;
+    };
+    let mut changed = false;
+    for predicate in &mut where_clause.predicates {
+        let syn::WherePredicate::Type(p) = predicate else {
+            continue;
+        };
+        for bound in &mut p.bounds {
+            let syn::TypeParamBound::Trait(t) = bound else {
+                continue;
+            };
+            let Some(last) = t.path.segments.last_mut() else {
+                continue;
+            };
+            if last.ident != "TryInto" {
+                continue;
+            }
+            let syn::PathArguments::AngleBracketed(args) = &mut last.arguments else {
+                continue;
+            };
+            let Some(syn::GenericArgument::Type(target)) = args.args.first_mut() else {
+                continue;
+            };
+            if let Some(inner) = option_inner(target) {
+                *target = inner;
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
+/// `X` of `Option<X>`.
+fn option_inner(ty: &syn::Type) -> Option<syn::Type> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    if last.ident != "Option" {
+        return None;
+    }
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        syn::GenericArgument::Type(t) => Some(t.clone()),
+        _ => None,
+    }
+}
+
+/// `value.try_into()` becomes `value.try_into().map(Some)`.
+struct WrapInSome;
+
+impl VisitMut for WrapInSome {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        syn::visit_mut::visit_expr_mut(self, expr);
+        if let syn::Expr::MethodCall(call) = expr {
+            if call.method == "try_into" && call.args.is_empty() {
+                *expr = parse_quote!(#call.map(::std::option::Option::Some));
+            }
+        }
+    }
 }
 
 /// `::std::num::NonZeroU64` and the like become `u64`.

@@ -29,16 +29,20 @@ pub struct DocumentedError {
     pub description: String,
 }
 
-/// Every operation's documented errors, by operationId, in the spec's order; and the union of
-/// all of them, by name. The same name must mean the same error wherever it is documented.
+/// Every operation's documented errors, by operationId, in the spec's order; the kinds, one per
+/// name, in order of first appearance; and every distinct way the spec writes each (the rows the
+/// classifier matches). One name is one meaning: pages write the same error with another status,
+/// code, quoting or final period, and each of those answers is that kind.
 pub struct DocumentedErrors {
     pub by_operation: BTreeMap<String, Vec<DocumentedError>>,
     pub all: Vec<DocumentedError>,
+    pub rows: Vec<DocumentedError>,
 }
 
 pub fn collect(spec: &OpenAPI) -> Result<DocumentedErrors, String> {
     let mut by_operation = BTreeMap::new();
     let mut all: Vec<DocumentedError> = Vec::new();
+    let mut rows: Vec<DocumentedError> = Vec::new();
     for (_, _, op) in spec.operations() {
         let id = op.operation_id.clone().unwrap_or_default();
         let mut errors = Vec::new();
@@ -60,24 +64,30 @@ pub fn collect(spec: &OpenAPI) -> Result<DocumentedErrors, String> {
                 };
                 let error = read(&id, name, example)?;
                 match all.iter().find(|e| e.name == error.name) {
-                    Some(known) if !known.same_error(&error) => {
+                    Some(known) if !known.same_meaning(&error) => {
                         return Err(format!(
-                            "error example `{name}` of operation `{id}` differs from the one of the \
-                             same name elsewhere in the spec (status, code, message or {RETRYABLE}); \
-                             one name is one ErrorKind: rename one of them"
+                            "error example `{name}` of operation `{id}` means something else than \
+                             the one of the same name elsewhere in the spec (its message or \
+                             {RETRYABLE} differ); one name is one ErrorKind: rename one of them"
                         ))
                     }
                     Some(_) => {}
                     None => all.push(error.clone()),
+                }
+                if !rows.iter().any(|r| r.same_row(&error)) {
+                    rows.push(error.clone());
                 }
                 errors.push(error);
             }
         }
         by_operation.insert(id, errors);
     }
-    for (i, a) in all.iter().enumerate() {
-        if let Some(b) = all[i + 1..].iter().find(|b| {
-            a.status == b.status && a.code == b.code && a.message.eq_ignore_ascii_case(&b.message)
+    for (i, a) in rows.iter().enumerate() {
+        if let Some(b) = rows[i + 1..].iter().find(|b| {
+            a.name != b.name
+                && a.status == b.status
+                && a.code == b.code
+                && a.meaning() == b.meaning()
         }) {
             return Err(format!(
                 "error examples `{}` and `{}` have the same status, code and message: an answer \
@@ -86,7 +96,11 @@ pub fn collect(spec: &OpenAPI) -> Result<DocumentedErrors, String> {
             ));
         }
     }
-    Ok(DocumentedErrors { by_operation, all })
+    Ok(DocumentedErrors {
+        by_operation,
+        all,
+        rows,
+    })
 }
 
 fn read(op: &str, name: &str, example: &openapiv3::Example) -> Result<DocumentedError, String> {
@@ -139,9 +153,30 @@ fn read(op: &str, name: &str, example: &openapiv3::Example) -> Result<Documented
 }
 
 impl DocumentedError {
-    fn same_error(&self, other: &DocumentedError) -> bool {
-        (self.status, &self.code, &self.message, self.retryable)
-            == (other.status, &other.code, &other.message, other.retryable)
+    fn same_meaning(&self, other: &DocumentedError) -> bool {
+        (self.meaning(), self.retryable) == (other.meaning(), other.retryable)
+    }
+
+    fn same_row(&self, other: &DocumentedError) -> bool {
+        (&self.name, self.status, &self.code, &self.message)
+            == (&other.name, other.status, &other.code, &other.message)
+    }
+
+    /// The message as the classifier compares it: case, quotes, a final period and the
+    /// placeholders' spelling (`xx`, `'xx'`, `xxx`, or none at the end) left out.
+    fn meaning(&self) -> String {
+        let lower = self.message.to_ascii_lowercase().replace(['\'', '"'], "");
+        let words: Vec<&str> = lower
+            .trim()
+            .trim_end_matches('.')
+            .split_whitespace()
+            .map(|w| if w == "xx" || w == "xxx" { "xx" } else { w })
+            .collect();
+        let mut meaning = words.join(" ");
+        if let Some(stripped) = meaning.strip_suffix(" xx") {
+            meaning = stripped.to_owned();
+        }
+        meaning
     }
 
     /// `400 FAILED_PRECONDITION` `Conflict with underlay task …`
@@ -172,7 +207,7 @@ pub fn rust_source(errors: &DocumentedErrors) -> String {
     }
     out.push_str("}\n\n/// The spec's documented errors, matched by `classify`.\n");
     out.push_str("pub(crate) const DOCUMENTED: &[crate::classify::Documented] = &[\n");
-    for e in &errors.all {
+    for e in &errors.rows {
         out.push_str(&format!(
             "    crate::classify::Documented {{ kind: crate::ErrorKind::{}, status: {}, code: {:?}, message: {:?}, retryable: {} }},\n",
             e.name, e.status, e.code, e.message, e.retryable

@@ -1,8 +1,8 @@
 //! The quick start: the life of an elastic network interface on a VM instance.
 //!
 //! ```text
-//! cargo run --features emulator --example attach_network_interface                         # no account: embedded emulator
-//! cargo run --features emulator --example attach_network_interface -- REGION INSTANCE PORT  # your account
+//! cargo run --example attach_network_interface                         # no account: embedded emulator
+//! cargo run --example attach_network_interface -- REGION INSTANCE PORT  # your account
 //! ```
 //!
 //! It attaches the interface, waits until the attachment has taken effect, finds the instance
@@ -16,8 +16,8 @@
 
 use std::time::{Duration, Instant};
 
+use jdcloud_vm_emulator::{Emulator, EmulatorState};
 use jdcloud_vm::{
-    emulator::{Emulator, EmulatorState},
     types::Filter,
     Client, Credentials, Error,
 };

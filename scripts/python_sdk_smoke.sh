@@ -6,15 +6,12 @@
 # refusals.
 # Exits non-zero on any failure; the emulator is stopped on exit whatever happens.
 #
-# Environment: PYTHON (default python3); EMULATOR_FEATURES, the cargo feature flags the binary is
-# built with (default `--features emulator`; CI passes `--all-features` to reuse its test build).
+# Environment: PYTHON (default python3).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
-read -r -a features <<<"${EMULATOR_FEATURES:---features emulator}"
-
-cargo build --quiet "${features[@]}" --bin jdcloud-vm-emulator
+cargo build --quiet -p jdcloud-vm-emulator --bin jdcloud-vm-emulator
 target_dir="$(cargo metadata --format-version 1 --no-deps \
   | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 emulator="$target_dir/debug/jdcloud-vm-emulator"

@@ -160,6 +160,8 @@ pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorK
             return Throttled
         }
         Some("UNAVAILABLE") => return ServiceUnavailable,
+        // A quota is not a rate: another attempt fails the same way.
+        Some("QUOTA_EXCEEDED") => return QuotaExceeded,
         _ => {}
     }
     match status {
@@ -174,12 +176,13 @@ pub(crate) fn kind_for(status: u16, code: Option<&str>, message: &str) -> ErrorK
     }
 }
 
-/// Whether `message` is the documented `pattern`, in which a word `xx` stands for any text (the
-/// doc's `Instance 'xx' not found.`). Compared without regard to ASCII case or surrounding
-/// white space.
+/// Whether `message` is the documented `pattern`, in which a word `xx` or `xxx` stands for any
+/// text (the doc's `Instance 'xx' not found.`). Pages write one error several ways, so case,
+/// quotes, surrounding white space and a final period do not count, and a placeholder at the
+/// end may stand for nothing (`Conflict with underlay task`).
 pub(crate) fn message_matches(pattern: &str, message: &str) -> bool {
-    let message = message.trim().to_ascii_lowercase();
-    let pattern = pattern.trim().to_ascii_lowercase();
+    let message = comparable(message);
+    let pattern = comparable(pattern);
     let parts: Vec<&str> = split_on_placeholders(&pattern)
         .into_iter()
         .map(str::trim)
@@ -204,7 +207,13 @@ pub(crate) fn message_matches(pattern: &str, message: &str) -> bool {
     true
 }
 
-/// The fixed parts of a pattern, between the words `xx`.
+/// Lower case, without quotes, surrounding white space or a final period.
+fn comparable(text: &str) -> String {
+    let text = text.to_ascii_lowercase().replace(['\'', '"'], "");
+    text.trim().trim_end_matches('.').trim_end().to_owned()
+}
+
+/// The fixed parts of a pattern, between the placeholder words `xx` and `xxx`.
 fn split_on_placeholders(pattern: &str) -> Vec<&str> {
     let bytes = pattern.as_bytes();
     let word = |i: usize| i < bytes.len() && bytes[i].is_ascii_alphanumeric();
@@ -212,11 +221,16 @@ fn split_on_placeholders(pattern: &str) -> Vec<&str> {
     let mut start = 0;
     let mut i = 0;
     while let Some(at) = pattern[i..].find("xx").map(|at| at + i) {
-        if (at == 0 || !word(at - 1)) && !word(at + 2) {
+        let end = if bytes.get(at + 2) == Some(&b'x') {
+            at + 3
+        } else {
+            at + 2
+        };
+        if (at == 0 || !word(at - 1)) && !word(end) {
             parts.push(&pattern[start..at]);
-            start = at + 2;
+            start = end;
         }
-        i = at + 2;
+        i = end;
     }
     parts.push(&pattern[start..]);
     parts
@@ -345,6 +359,46 @@ mod tests {
         ));
         // `xx` inside a word is text, not a placeholder.
         assert!(!message_matches("0xxff", "0abff"));
+    }
+
+    #[test]
+    fn one_error_written_several_ways_matches_each_way() {
+        // A final period, quotes and case do not count; `xxx` is a placeholder too.
+        assert!(message_matches(
+            "Instance 'xx' not found",
+            "Instance 'i-abc' not found."
+        ));
+        assert!(message_matches(
+            "Instance 'xx' not found.",
+            "Instance i-abc not found"
+        ));
+        assert!(message_matches(
+            "ElasticIpId xxx not found",
+            "ElasticIpId fip-1 not found"
+        ));
+        assert!(message_matches(
+            "KeyPair 'xx' not found",
+            "Keypair 'k1' not found"
+        ));
+        assert!(message_matches(
+            "Conflict with underlay task 'xx'",
+            "Conflict with underlay task"
+        ));
+        assert!(!message_matches(
+            "Conflict with underlay task 'xx'",
+            "Conflict with underlay image task 'img-1'"
+        ));
+    }
+
+    #[test]
+    fn a_quota_error_is_no_throttling_and_not_retried() {
+        let e = err(
+            429,
+            r#"{"requestId":"r","error":{"code":429,"status":"QUOTA_EXCEEDED","message":"Some quota we never documented"}}"#,
+        );
+        assert_eq!(e.kind(), ErrorKind::QuotaExceeded);
+        assert!(!e.is_retryable());
+        assert_eq!(e.request_id(), Some("r"));
     }
 
     #[test]

@@ -28,6 +28,9 @@ macro_rules! error_kinds {
             NotFound,
             /// HTTP 429: too many requests. Retryable.
             Throttled,
+            /// Any other `QUOTA_EXCEEDED` (HTTP 429): a quota of the account is used up. Not
+            /// retryable: it stays used up until something is deleted or the quota raised.
+            QuotaExceeded,
             /// HTTP 502, 503, 504 or any other 5xx without a kind of its own. Retryable.
             ServiceUnavailable,
             /// Rejected before anything was sent: a constraint of the spec broken, a missing
@@ -104,7 +107,8 @@ struct Inner {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind) -> Error {
+    #[doc(hidden)]
+    pub fn new(kind: ErrorKind) -> Error {
         Error {
             inner: Box::new(Inner {
                 kind,
@@ -120,11 +124,13 @@ impl Error {
     }
 
     /// Input rejected before anything was sent; `message` names what is wrong.
-    pub(crate) fn invalid_input(message: impl Into<String>) -> Error {
+    #[doc(hidden)]
+    pub fn invalid_input(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::InvalidInput).with_message(message)
     }
 
-    pub(crate) fn with_message(mut self, message: impl Into<String>) -> Error {
+    #[doc(hidden)]
+    pub fn with_message(mut self, message: impl Into<String>) -> Error {
         self.inner.message = Some(message.into());
         self
     }
@@ -156,7 +162,8 @@ impl Error {
         self
     }
 
-    pub(crate) fn with_source(
+    #[doc(hidden)]
+    pub fn with_source(
         mut self,
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Error {

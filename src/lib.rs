@@ -19,10 +19,6 @@ mod retry;
 pub mod signing;
 mod waiters;
 
-#[cfg(feature = "emulator")]
-#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
-pub mod emulator;
-
 pub use classify::{classify, REQUEST_ID_HEADER};
 pub use client_builder::{
     user_agent, ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT,
@@ -35,3 +31,8 @@ pub use meta::{API_VERSION, DEFAULT_ENDPOINT};
 pub use paging::Pages;
 pub use retry::RetryConfig;
 pub use signing::SigningAlgorithm;
+
+/// The OpenAPI document the client is generated from (`spec/vm.yaml`), for the emulator
+/// (crate `jdcloud-vm-emulator`), which routes and checks requests by it. Not part of the API.
+#[doc(hidden)]
+pub const SPEC_YAML: &str = include_str!("../spec/vm.yaml");

@@ -167,8 +167,9 @@ pub fn sign(
 }
 
 /// Signs with an already derived key; `date` is the request's `x-jdcloud-date`, whose day must
-/// be the key's.
-pub(crate) fn sign_with_key(
+/// be the key's. For the emulator's gateway (crate `jdcloud-vm-emulator`); not part of the API.
+#[doc(hidden)]
+pub fn sign_with_key(
     key: &SigningKey,
     access_key: &str,
     date: &str,

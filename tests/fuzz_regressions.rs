@@ -39,12 +39,11 @@ fn every_control_character_in_a_code_becomes_a_space() {
     assert_eq!(e.code(), Some("A B C D"));
 }
 
-#[cfg(feature = "emulator")]
 mod emulator {
     use std::time::{Duration, SystemTime};
 
+    use jdcloud_vm_emulator::{Emulator, EmulatorState};
     use jdcloud_vm::{
-        emulator::{Emulator, EmulatorState},
         signing::{sign, SignableRequest, SigningAlgorithm},
         Credentials,
     };

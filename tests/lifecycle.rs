@@ -5,7 +5,6 @@
 //!
 //! Task durations are short (about a second where a task must be seen in progress), so that
 //! the file stays fast while a loaded machine running unoptimised code still sees the task.
-#![cfg(feature = "emulator")]
 
 mod common;
 
@@ -15,8 +14,8 @@ use std::{
 };
 
 use common::Captured;
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
-    emulator::{Emulator, EmulatorConfig, EmulatorState},
     types, Client, Credentials, Error, ErrorKind, RetryConfig,
 };
 

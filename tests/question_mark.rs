@@ -1,10 +1,9 @@
 //! What a user sees who writes `send().await?` in a function returning `anyhow::Result`: the
 //! classified error, in one line per cause, never progenitor's stand-in response.
-#![cfg(feature = "emulator")]
 
 use std::net::TcpListener;
 
-use jdcloud_vm::emulator::{Emulator, EmulatorState};
+use jdcloud_vm_emulator::{Emulator, EmulatorState};
 use jdcloud_vm::{Client, Credentials, ErrorKind, RetryConfig};
 
 const STATE: &str = r#"{

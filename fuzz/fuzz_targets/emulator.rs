@@ -28,8 +28,8 @@ use std::{
     time::{Duration, SystemTime},
 };
 
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
-    emulator::{Emulator, EmulatorConfig, EmulatorState},
     signing::{sign, SignableRequest, SigningAlgorithm},
     Credentials,
 };

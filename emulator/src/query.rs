@@ -14,8 +14,8 @@
 
 use std::collections::{btree_map::Entry, BTreeMap};
 
-use super::reply::ApiError;
-use crate::signing::percent_decode;
+use crate::reply::ApiError;
+use jdcloud_vm::signing::percent_decode;
 
 /// `pageSize` when the query has none.
 pub(crate) const DEFAULT_PAGE_SIZE: u64 = 20;

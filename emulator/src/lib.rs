@@ -8,7 +8,7 @@
 //! dates and nonces like the gateway, applies the documented preconditions, with the
 //! documented messages, to a small in-memory world described by an [`EmulatorState`], runs
 //! attaches and detaches as tasks that take a while, and describes the instances as JD Cloud
-//! does. Any client can use it: this crate's [`Client`](crate::Client), the official SDKs of
+//! does. Any client can use it: this crate's [`Client`](jdcloud_vm::Client), the official SDKs of
 //! other languages, or `curl`, through the `jdcloud-vm-emulator` binary.
 //!
 //! | operation | HTTP | answer |
@@ -23,7 +23,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), jdcloud_vm::Error> {
-//! use jdcloud_vm::emulator::{Emulator, EmulatorState};
+//! use jdcloud_vm_emulator::{Emulator, EmulatorState};
 //! use jdcloud_vm::{Client, Credentials, RetryConfig};
 //!
 //! let state = EmulatorState::from_json(r#"{

@@ -4,7 +4,6 @@
 //! neither tasks (connections, timers) nor memory.
 //!
 //! `cargo test --all-features --test load -- --nocapture` prints the figures.
-#![cfg(feature = "emulator")]
 
 use std::{
     collections::HashSet,
@@ -15,8 +14,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
-    emulator::{Emulator, EmulatorConfig, EmulatorState},
     Client, Credentials, ErrorKind, RetryConfig,
 };
 use tokio::{sync::Semaphore, task::JoinSet};

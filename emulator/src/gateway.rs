@@ -16,13 +16,13 @@ use axum::http::{HeaderMap, StatusCode};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::{
+use crate::{
     date,
     nonce::{NonceCache, Seen},
     reply::ApiError,
     state::AccessKey,
 };
-use crate::signing::{
+use jdcloud_vm::signing::{
     sign_with_key, SignableRequest, SigningAlgorithm, SigningKey, CONTENT_SHA256_HEADER,
     DATE_HEADER, NONCE_HEADER, SECURITY_TOKEN_HEADER,
 };
@@ -319,7 +319,7 @@ mod tests {
     use axum::http::HeaderValue;
 
     use super::*;
-    use crate::{signing::sign, Credentials};
+    use jdcloud_vm::{signing::sign, Credentials};
 
     const PATH: &str = "/v1/regions/cn-north-1/instances/i-1:attachNetworkInterface";
     const BODY: &[u8] = br#"{"networkInterfaceId":"port-1"}"#;

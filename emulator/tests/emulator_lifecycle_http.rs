@@ -2,14 +2,13 @@
 //! signer: attach and detach as tasks that show in the describes when they end, detach's
 //! documented refusals with their exact messages, describeInstances' filters and paging, and
 //! an answer lost on purpose.
-#![cfg(feature = "emulator")]
 
 mod plain_http;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
-    emulator::{Emulator, EmulatorConfig, EmulatorState},
     signing::{format_date, sign, SignableRequest, SigningAlgorithm},
     Credentials,
 };

@@ -10,7 +10,7 @@ use std::{
 use axum::extract::State;
 use tokio::{sync::oneshot, task::JoinHandle};
 
-use super::{
+use crate::{
     gateway::Gateway,
     handlers::{handle, App, Stalls},
     listener::TimedListener,
@@ -18,7 +18,7 @@ use super::{
     service::Service,
     state::EmulatorState,
 };
-use crate::{Error, ErrorKind};
+use jdcloud_vm::{Error, ErrorKind};
 
 /// How the emulator runs; [`Default`] is what [`Emulator::start`] uses.
 ///
@@ -26,7 +26,7 @@ use crate::{Error, ErrorKind};
 ///
 /// ```
 /// use std::time::Duration;
-/// use jdcloud_vm::emulator::EmulatorConfig;
+/// use jdcloud_vm_emulator::EmulatorConfig;
 ///
 /// let config = EmulatorConfig::default().task_duration(Duration::from_millis(50));
 /// assert_eq!(config.task_duration, Duration::from_millis(50));
@@ -133,9 +133,9 @@ impl Emulator {
     /// Starts serving `state` as `config` says.
     ///
     /// ```no_run
-    /// # async fn demo(state: jdcloud_vm::emulator::EmulatorState) -> Result<(), jdcloud_vm::Error> {
+    /// # async fn demo(state: jdcloud_vm_emulator::EmulatorState) -> Result<(), jdcloud_vm::Error> {
     /// use std::time::Duration;
-    /// use jdcloud_vm::emulator::{Emulator, EmulatorConfig};
+    /// use jdcloud_vm_emulator::{Emulator, EmulatorConfig};
     ///
     /// let emulator = Emulator::start_with(
     ///     state,
@@ -197,7 +197,7 @@ impl Emulator {
         })
     }
 
-    /// The base URL to give [`ClientBuilder::endpoint`](crate::ClientBuilder::endpoint):
+    /// The base URL to give [`ClientBuilder::endpoint`](jdcloud_vm::ClientBuilder::endpoint):
     /// `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
@@ -232,7 +232,7 @@ impl Emulator {
     /// Held answers are sent at once when the emulator shuts down.
     ///
     /// ```no_run
-    /// # async fn demo(emulator: jdcloud_vm::emulator::Emulator) {
+    /// # async fn demo(emulator: jdcloud_vm_emulator::Emulator) {
     /// use std::time::Duration;
     /// // The next attach is applied, but its answer comes 30 s late: a client with a 5 s
     /// // timeout sees a timeout, retries, and must not report a failure.

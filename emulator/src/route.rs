@@ -6,8 +6,8 @@
 
 use axum::http::{Method, StatusCode};
 
-use super::reply::ApiError;
-use crate::signing::percent_decode;
+use crate::reply::ApiError;
+use jdcloud_vm::signing::percent_decode;
 
 /// The operations the emulator implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

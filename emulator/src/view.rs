@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::state::{Instance, NetworkInterface};
+use crate::state::{Instance, NetworkInterface};
 
 /// `result` of `describeInstance`.
 #[derive(Serialize)]

@@ -6,7 +6,7 @@
 
 use axum::http::{HeaderMap, StatusCode};
 
-use super::reply::ApiError;
+use crate::reply::ApiError;
 
 /// The largest total of the headers accepted, in bytes, counted as sent (`name: value\r\n`).
 pub(crate) const MAX_HEADER_BYTES: usize = 16 * 1024;

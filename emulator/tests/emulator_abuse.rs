@@ -2,14 +2,13 @@
 //! headers, unknown routes, dot segments and encoded slashes, huge headers and slow clients.
 //! Each gets a clear 4xx in JD Cloud's format (or, for a stalled client, a closed connection),
 //! and afterwards the emulator still serves a correctly signed attach from the SDK.
-#![cfg(feature = "emulator")]
 
 mod plain_http;
 
 use std::time::{Duration, Instant, SystemTime};
 
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
-    emulator::{Emulator, EmulatorConfig, EmulatorState},
     signing::{sign, SignableRequest, SigningAlgorithm},
     Client, Credentials, RetryConfig,
 };

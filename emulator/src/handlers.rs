@@ -2,7 +2,7 @@
 //! (or hold the answer, when told to stall it), log.
 //!
 //! It takes every request (as axum's fallback) because the action path cannot be matched by
-//! axum's router (see [`super::route`]), and because every answer, a 404 included, must be
+//! axum's router (see [`crate::route`]), and because every answer, a 404 included, must be
 //! in JD Cloud's format with a request id.
 
 use std::{
@@ -18,7 +18,7 @@ use axum::{
 };
 use tokio::sync::watch;
 
-use super::{
+use crate::{
     body,
     gateway::{Gateway, Incoming},
     headers, query,

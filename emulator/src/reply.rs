@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::REQUEST_ID_HEADER;
+use jdcloud_vm::REQUEST_ID_HEADER;
 
 /// A refusal, by the gateway or the service.
 #[derive(Clone, Debug, PartialEq, Eq)]

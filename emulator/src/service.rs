@@ -18,7 +18,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use super::{
+use crate::{
     body::AttachRequest,
     query::{Field, Filter, ListQuery},
     reply::ApiError,
@@ -494,7 +494,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::emulator::query::parse_list;
+    use crate::query::parse_list;
 
     const STATE: &str = r#"{
       "credentials": [{"access_key": "AK", "secret_key": "SK"}],

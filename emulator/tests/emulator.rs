@@ -1,13 +1,12 @@
 //! The emulator, through the SDK's client and through raw HTTP: the documented preconditions
 //! with their exact messages, the gateway's checks, and one winner under concurrency.
-#![cfg(feature = "emulator")]
 
 mod plain_http;
 
 use std::time::{Duration, SystemTime};
 
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
-    emulator::{Emulator, EmulatorConfig, EmulatorState},
     signing::{sign, SignableRequest, SigningAlgorithm},
     Client, Credentials, Error, ErrorKind, RetryConfig,
 };

@@ -9,7 +9,7 @@ use axum::{
     http::{header, HeaderMap, StatusCode},
 };
 
-use super::reply::ApiError;
+use crate::reply::ApiError;
 
 /// The largest body accepted, in bytes.
 pub(crate) const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -2,7 +2,7 @@
 //!
 //! hyper, as `axum::serve` drives it, has no timer and so no header read timeout: a client
 //! that opens a connection and sends nothing, half a request, or one byte a second, would hold
-//! it, and a task, forever, and would keep [`Emulator::shutdown`](super::Emulator::shutdown)
+//! it, and a task, forever, and would keep [`Emulator::shutdown`](crate::Emulator::shutdown)
 //! waiting. Each connection therefore gets a deadline: a client must start a request within
 //! the timeout of the connection opening or of its last answer, and finish sending it within
 //! the timeout of its first byte. A read still waiting past the deadline fails, and hyper

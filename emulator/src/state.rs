@@ -4,7 +4,7 @@ use std::{collections::HashSet, fmt};
 
 use serde::{Deserialize, Serialize};
 
-use crate::Error;
+use jdcloud_vm::Error;
 
 /// What the emulator knows: the access keys it accepts, the instances and the network
 /// interfaces, as read from the state file of the `jdcloud-vm-emulator` binary.
@@ -50,7 +50,7 @@ use crate::Error;
 /// # Example
 ///
 /// ```
-/// use jdcloud_vm::emulator::EmulatorState;
+/// use jdcloud_vm_emulator::EmulatorState;
 ///
 /// let state = EmulatorState::from_json(r#"{
 ///   "credentials": [{"access_key": "AK", "secret_key": "SK"}],
@@ -273,7 +273,7 @@ fn hash(id: &str) -> u32 {
 impl EmulatorState {
     /// Reads a state file's JSON.
     ///
-    /// An error of kind [`InvalidInput`](crate::ErrorKind::InvalidInput) names what is wrong:
+    /// An error of kind [`InvalidInput`](jdcloud_vm::ErrorKind::InvalidInput) names what is wrong:
     /// bad JSON, a missing or unknown field (with its line and column), or an id given twice.
     pub fn from_json(json: &str) -> Result<EmulatorState, Error> {
         let state: EmulatorState = serde_json::from_str(json)
@@ -285,7 +285,7 @@ impl EmulatorState {
     /// The state as the JSON of a state file (secret keys included: it is the emulator's own
     /// data, not a log).
     ///
-    /// [`Emulator::snapshot`](super::Emulator::snapshot) then `to_json` saves a running
+    /// [`Emulator::snapshot`](crate::Emulator::snapshot) then `to_json` saves a running
     /// emulator's world; instances with a task in progress are written as `"busy": true`.
     pub fn to_json(&self) -> String {
         // Serialising plain strings, numbers and booleans cannot fail.
@@ -458,7 +458,7 @@ mod tests {
             r#"{"credentials": [], "instances": [{"id": "i", "region": "r", "az": "a", "vpc": "v", "stauts": "x"}], "network_interfaces": []}"#,
         )
         .unwrap_err();
-        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert_eq!(e.kind(), jdcloud_vm::ErrorKind::InvalidInput);
         assert!(e.to_string().contains("unknown field `stauts`"), "{e}");
     }
 
