@@ -98,6 +98,7 @@ pub const RESERVED: &[&str] = &[
     "PermissionDenied",
     "NotFound",
     "Throttled",
+    "QuotaExceeded",
     "ServiceUnavailable",
     "InvalidInput",
     "Timeout",

@@ -26,6 +26,9 @@ pub struct Overlay {
     /// Operations without a page (from the official Python SDK).
     #[serde(default)]
     pub operations: BTreeMap<String, OverlayOperation>,
+    /// Nested types no page defines (from the official Python SDK's models).
+    #[serde(default)]
+    pub types: Vec<OverlayType>,
     /// Fields the pages lack (from the official Python SDK).
     #[serde(default)]
     pub fields: Vec<AddField>,
@@ -131,6 +134,26 @@ impl OverlayOperation {
             ..Field::default()
         });
         page
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlayType {
+    pub name: String,
+    pub fields: Vec<Field>,
+    /// Used in answers (no enum, nothing required); else in requests.
+    #[serde(default)]
+    pub response: bool,
+    pub reason: String,
+}
+
+impl OverlayType {
+    pub fn def(&self) -> TypeDef {
+        TypeDef {
+            name: self.name.clone(),
+            fields: self.fields.clone(),
+        }
     }
 }
 

@@ -150,6 +150,9 @@ fn compatible(a: &[Field], b: &[Field]) -> bool {
     })
 }
 
+/// The pseudo-operation the overlay's `types` are defined by.
+const OVERLAY_TYPES: &str = "spec/overlay.yaml#types";
+
 struct Types {
     clusters: BTreeMap<String, Vec<Cluster>>,
     /// (op, lower-case type name) → schema name.
@@ -159,25 +162,50 @@ struct Types {
 }
 
 impl Types {
-    fn build(ops: &[Operation]) -> Types {
+    fn build(ops: &[Operation], overlay: &Overlay) -> Types {
         let mut clusters: BTreeMap<String, Vec<Cluster>> = BTreeMap::new();
         let mut local = BTreeMap::new();
-        for op in ops {
-            let defs = op
-                .zh
-                .request_types
+        let overlay_defs: Vec<TypeDef> = overlay.types.iter().map(|t| t.def()).collect();
+        let mut all: Vec<(String, Vec<(Side, &TypeDef)>)> = ops
+            .iter()
+            .map(|op| {
+                let defs = op
+                    .zh
+                    .request_types
+                    .iter()
+                    .map(|t| (Side::Request, t))
+                    .chain(op.zh.response_types.iter().map(|t| (Side::Response, t)))
+                    .collect();
+                (op.id.clone(), defs)
+            })
+            .collect();
+        // The overlay's types (no page defines them), after the pages'.
+        all.push((
+            OVERLAY_TYPES.to_owned(),
+            overlay
+                .types
                 .iter()
-                .map(|t| (Side::Request, t))
-                .chain(op.zh.response_types.iter().map(|t| (Side::Response, t)));
-            for (side, t) in defs {
+                .zip(&overlay_defs)
+                .map(|(t, def)| {
+                    let side = if t.response {
+                        Side::Response
+                    } else {
+                        Side::Request
+                    };
+                    (side, def)
+                })
+                .collect(),
+        ));
+        for (op_id, defs) in &all {
+            for (side, t) in defs.iter().copied() {
                 let lname = t.name.to_lowercase();
                 if lname == "result" {
                     continue;
                 }
-                let key = (op.id.clone(), lname.clone());
+                let key = (op_id.clone(), lname.clone());
                 let list = clusters.entry(lname.clone()).or_default();
                 let def = Def {
-                    op: op.id.clone(),
+                    op: op_id.clone(),
                     side,
                     fields: t.fields.clone(),
                 };
@@ -195,7 +223,7 @@ impl Types {
                         let schema = if list.is_empty() {
                             upper_camel(&t.name)
                         } else {
-                            format!("{}{}", upper_camel(&op.id), upper_camel(&t.name))
+                            format!("{}{}", upper_camel(op_id), upper_camel(&t.name))
                         };
                         list.push(Cluster {
                             schema,
@@ -346,7 +374,7 @@ impl Ctx<'_> {
 pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     let mut ops = ops;
     ops.sort_by(|a, b| a.id.cmp(&b.id));
-    let types = Types::build(&ops);
+    let types = Types::build(&ops, overlay);
     let mut cx = Ctx {
         types,
         ops: &ops,
