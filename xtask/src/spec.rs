@@ -411,6 +411,25 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             derived.push((op.id.clone(), i, name, retryable));
         }
     }
+    // A name is one meaning: two meanings deriving one name need an overlay name for one.
+    let mut meaning_of: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (op_id, i, name, _) in &derived {
+        let name = &spelling[&name.to_lowercase()];
+        let row = &ops.iter().find(|o| &o.id == op_id).expect("listed").zh.errors[*i];
+        let key = names::normalise(&row.message);
+        match meaning_of.get(name) {
+            Some((k, m)) if *k != key => {
+                return Err(format!(
+                    "documented errors `{m}` and `{}` ({op_id}) both make the name `{name}` but do not mean the same (as build.rs compares messages): give one another name in spec/overlay.yaml error_names",
+                    row.message
+                ))
+            }
+            Some(_) => {}
+            None => {
+                meaning_of.insert(name.clone(), (key, row.message.clone()));
+            }
+        }
+    }
     for (op_id, i, name, retryable) in derived {
         let name = spelling[&name.to_lowercase()].clone();
         if names::RESERVED.contains(&name.as_str()) {
