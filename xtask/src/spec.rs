@@ -415,7 +415,12 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     let mut meaning_of: BTreeMap<String, (String, String)> = BTreeMap::new();
     for (op_id, i, name, _) in &derived {
         let name = &spelling[&name.to_lowercase()];
-        let row = &ops.iter().find(|o| &o.id == op_id).expect("listed").zh.errors[*i];
+        let row = &ops
+            .iter()
+            .find(|o| &o.id == op_id)
+            .expect("listed")
+            .zh
+            .errors[*i];
         let key = names::normalise(&row.message);
         match meaning_of.get(name) {
             Some((k, m)) if *k != key => {

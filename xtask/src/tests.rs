@@ -466,3 +466,69 @@ fn the_committed_spec_is_what_the_pages_make() {
         "spec/vm.yaml is stale: run `cargo xtask import`"
     );
 }
+
+#[test]
+fn tables_win_over_examples_and_the_two_create_image_pages_are_one() {
+    // createKeypair's example body says "KeyName"; the table says keyName.
+    let p = read("zh/SSH-Keypair/createKeypair.md");
+    assert_eq!(
+        p.params.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+        ["keyName"]
+    );
+    // exportImage's example answer says "exportTaskId"; the table says taskId.
+    let built = whole();
+    let s = &built.document["components"]["schemas"];
+    assert!(s["ExportImageResult"]["properties"]["taskId"].is_object());
+    assert!(s["ExportImageResult"]["properties"]["exportTaskId"].is_null());
+    // createImage: one operation from Image/ and Virtual-Machines/, with the types of both
+    // (ChargeSpec, unlinked in Image/'s DiskSpec, is defined on the other page) and the errors
+    // of both.
+    let a = read("zh/Image/createImage.md");
+    let b = read("zh/Virtual-Machines/createImage.md");
+    let names = |p: &page::Page| -> BTreeSet<String> {
+        p.errors
+            .iter()
+            .filter(|e| (400..500).contains(&e.status))
+            .map(|e| e.message.clone())
+            .collect()
+    };
+    let union: BTreeSet<String> = names(&a).union(&names(&b)).cloned().collect();
+    let documented: BTreeSet<String> = built.errors["createImage"]
+        .iter()
+        .map(|e| e.row.message.clone())
+        .collect();
+    for m in &union {
+        assert!(
+            built
+                .row_names
+                .iter()
+                .any(|(op, r, _)| op == "createImage" && &r.message == m),
+            "{m}"
+        );
+    }
+    assert!(!documented.is_empty());
+    assert_eq!(
+        s["DiskSpec"]["properties"]["charge"]["$ref"],
+        "#/components/schemas/ChargeSpec"
+    );
+    let paths = built.document["paths"].as_object().unwrap();
+    let create_image: Vec<_> = paths
+        .values()
+        .flat_map(|p| p.as_object().unwrap().values())
+        .filter(|o| o["operationId"] == "createImage")
+        .collect();
+    assert_eq!(create_image.len(), 1);
+}
+
+#[test]
+fn en_pages_in_the_older_format() {
+    // `Result[ ]` with a space, `### <div id="TaskInfo">`, True/False, `None` sections.
+    let p = read("en/Image/imageTasks.md");
+    assert_eq!(p.method, "GET");
+    let result = p.response.iter().find(|f| f.name == "result").unwrap();
+    assert_eq!(result.ty.replace(' ', ""), "Result[]");
+    assert!(p.response_types.iter().any(|t| t.name == "TaskInfo"));
+    let d = read("en/Image/deleteImage.md");
+    assert!(d.params.is_empty());
+    assert_eq!(d.path, "/regions/{regionId}/images/{imageId}");
+}
