@@ -32,6 +32,9 @@ pub struct Overlay {
     /// Fields the pages lack (from the official Python SDK).
     #[serde(default)]
     pub fields: Vec<AddField>,
+    /// Filter names the pages do not list (from the official Python SDK's docstrings).
+    #[serde(default)]
+    pub filters: Vec<AddFilters>,
     /// Corrections of what a page says of one field.
     #[serde(default)]
     pub corrections: Vec<Correction>,
@@ -168,6 +171,15 @@ pub struct AddField {
     #[serde(default)]
     pub required: bool,
     pub description: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddFilters {
+    /// The operation whose `filters` parameter takes them.
+    pub at: String,
+    pub names: Vec<String>,
     pub reason: String,
 }
 

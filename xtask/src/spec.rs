@@ -374,6 +374,14 @@ impl Ctx<'_> {
 pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     let mut ops = ops;
     ops.sort_by(|a, b| a.id.cmp(&b.id));
+    for f in &overlay.filters {
+        if !ops.iter().any(|o| o.id == f.at) {
+            return Err(format!(
+                "spec/overlay.yaml filters: no operation `{}`",
+                f.at
+            ));
+        }
+    }
     let types = Types::build(&ops, overlay);
     let mut cx = Ctx {
         types,
@@ -526,10 +534,15 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                     m.insert("x-jdcloud-indexed".into(), true.into());
                 }
                 if p.name == "filters" {
-                    m.insert(
-                        "x-jdcloud-filters".into(),
-                        json!(filter_names(&p.description)),
-                    );
+                    let mut names = filter_names(&p.description);
+                    for f in overlay.filters.iter().filter(|f| &f.at == id) {
+                        for n in &f.names {
+                            if !names.contains(n) {
+                                names.push(n.clone());
+                            }
+                        }
+                    }
+                    m.insert("x-jdcloud-filters".into(), json!(names));
                 }
                 if p.name == "clientToken" {
                     m.insert("x-jdcloud-idempotency-token".into(), true.into());
