@@ -25,6 +25,7 @@ fn overlay_for_one_page() -> Overlay {
     o.operations.clear();
     o.fields.clear();
     o.corrections.clear();
+    o.filters.clear();
     o
 }
 
