@@ -94,10 +94,94 @@ fn scalar_type(s: Scalar) -> &'static str {
     }
 }
 
+/// Link targets as rustdoc and a reader can follow them: a page-relative target
+/// (`createInstances#user-content-1`) becomes the docs page of that operation, a target without
+/// its scheme (`docs.jdcloud.com/…`) gets `https://`, a bare anchor (`#x`) the page itself.
+pub fn absolute_links(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(i) = rest.find("](") {
+        out.push_str(&rest[..i + 2]);
+        rest = &rest[i + 2..];
+        let Some(end) = rest.find(')') else { break };
+        let dest = &rest[..end];
+        let fixed = if dest.starts_with("http://")
+            || dest.starts_with("https://")
+            || dest.starts_with("mailto:")
+        {
+            dest.to_owned()
+        } else if dest.starts_with("docs.jdcloud.com") || dest.starts_with("www.") {
+            format!("https://{dest}")
+        } else {
+            let page = dest.split('#').next().unwrap_or_default();
+            if page.is_empty() || page.contains(['/', ' ']) {
+                "https://docs.jdcloud.com/cn/virtual-machines/api".to_owned()
+            } else {
+                format!(
+                    "https://docs.jdcloud.com/cn/virtual-machines/api/{}",
+                    page.trim_end_matches(".md").to_lowercase()
+                )
+            }
+        };
+        out.push_str(&fixed);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `[start_number]` outside code and not a link: escaped, or rustdoc takes it for a link to an
+/// item and fails on it.
+pub fn escape_shortcut_links(md: &str) -> String {
+    let chars: Vec<char> = md.chars().collect();
+    let mut out = String::with_capacity(md.len());
+    let mut in_code = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            in_code = !in_code;
+        }
+        if c == '[' && !in_code && (i == 0 || chars[i - 1] != '\\') {
+            if let Some(len) = chars[i + 1..].iter().position(|&c| c == ']') {
+                let inner: String = chars[i + 1..i + 1 + len].iter().collect();
+                let next = chars.get(i + len + 2).copied();
+                let path_like = !inner.is_empty()
+                    && inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && inner
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_:.".contains(c));
+                if path_like && next != Some('(') && next != Some('[') {
+                    out.push_str(&format!("\\[{inner}\\]"));
+                    i += len + 2;
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// The first sentence of a line (up to `。` or `. `), for summaries.
+fn first_sentence(line: &str) -> String {
+    let line = line.trim();
+    let cut = [
+        line.find('。').map(|i| i + '。'.len_utf8()),
+        line.find(". ").map(|i| i + 1),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(line.len());
+    escape_shortcut_links(&absolute_links(line[..cut].trim()))
+}
+
 /// zh, a blank line, en.
 fn bilingual(zh: &str, en: &str) -> String {
-    let zh = crate::page::tidy(zh);
-    let en = crate::page::tidy(en);
+    let zh = crate::page::tidy(&escape_shortcut_links(&absolute_links(zh)));
+    let en = crate::page::tidy(&escape_shortcut_links(&absolute_links(en)));
     match (zh.is_empty(), en.is_empty()) {
         (_, true) => zh,
         (true, false) => en,
@@ -475,11 +559,12 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         let mut o = Map::new();
         o.insert("operationId".into(), id.as_str().into());
         o.insert("tags".into(), json!([op.tag]));
-        let zh_summary = op.zh.description.lines().next().unwrap_or_default().trim();
-        let en_summary = en
-            .and_then(|e| e.description.lines().next())
-            .unwrap_or_default()
-            .trim();
+        let zh_summary = first_sentence(op.zh.description.lines().next().unwrap_or_default());
+        let en_summary = first_sentence(
+            en.and_then(|e| e.description.lines().next())
+                .unwrap_or_default(),
+        );
+        let (zh_summary, en_summary) = (zh_summary.as_str(), en_summary.as_str());
         let summary = [zh_summary, en_summary]
             .iter()
             .filter(|s| !s.is_empty())
