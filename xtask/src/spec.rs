@@ -178,6 +178,50 @@ fn first_sentence(line: &str) -> String {
     escape_shortcut_links(&absolute_links(line[..cut].trim()))
 }
 
+/// The English a page pair gives each Chinese field description: where a field has no English
+/// of its own (no en page, or an empty cell), the English of the same Chinese text elsewhere.
+fn english_by_chinese(ops: &[Operation]) -> BTreeMap<String, String> {
+    let mut dict = BTreeMap::new();
+    for op in ops {
+        let Some(en) = &op.en else { continue };
+        let tables: [(&[Field], &[Field]); 3] = [
+            (&op.zh.path_params, &en.path_params),
+            (&op.zh.params, &en.params),
+            (&op.zh.response, &en.response),
+        ];
+        let mut pairs: Vec<(&Field, &Field)> = Vec::new();
+        for (zh, en) in tables {
+            for f in zh {
+                if let Some(g) = en.iter().find(|g| g.name == f.name) {
+                    pairs.push((f, g));
+                }
+            }
+        }
+        for t in op.zh.request_types.iter().chain(&op.zh.response_types) {
+            let en_t = en
+                .request_types
+                .iter()
+                .chain(&en.response_types)
+                .find(|u| u.name.eq_ignore_ascii_case(&t.name));
+            if let Some(en_t) = en_t {
+                for f in &t.fields {
+                    if let Some(g) = en_t.fields.iter().find(|g| g.name == f.name) {
+                        pairs.push((f, g));
+                    }
+                }
+            }
+        }
+        for (f, g) in pairs {
+            let zh = crate::page::tidy(&f.description);
+            let en = crate::page::tidy(&g.description);
+            if !zh.is_empty() && !en.is_empty() {
+                dict.entry(zh).or_insert(en);
+            }
+        }
+    }
+    dict
+}
+
 /// zh, a blank line, en.
 fn bilingual(zh: &str, en: &str) -> String {
     let zh = crate::page::tidy(&escape_shortcut_links(&absolute_links(zh)));
@@ -344,12 +388,23 @@ impl Types {
 }
 
 struct Ctx<'a> {
+    english: BTreeMap<String, String>,
     types: Types,
     ops: &'a [Operation],
     warnings: Vec<String>,
 }
 
 impl Ctx<'_> {
+    /// [`bilingual`], the English from elsewhere when this page has none.
+    fn text(&self, zh: &str, en: &str) -> String {
+        if crate::page::tidy(en).is_empty() {
+            if let Some(other) = self.english.get(&crate::page::tidy(zh)) {
+                return bilingual(zh, other);
+            }
+        }
+        bilingual(zh, en)
+    }
+
     fn en_type_field(&self, op: &str, type_name: &str, field: &str) -> String {
         let Some(en) = self
             .ops
@@ -468,6 +523,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     }
     let types = Types::build(&ops, overlay);
     let mut cx = Ctx {
+        english: english_by_chinese(&ops),
         types,
         ops: &ops,
         warnings: Vec::new(),
@@ -588,7 +644,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                 .and_then(|e| e.path_params.iter().find(|q| q.name == p.name))
                 .map(|q| q.description.clone())
                 .unwrap_or_default();
-            let description = bilingual(&p.description, &en_p);
+            let description = cx.text(&p.description, &en_p);
             id_schemas
                 .entry(schema.clone())
                 .or_insert_with(|| id_schema(&description));
@@ -608,7 +664,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         };
         if !body_method {
             for p in &op.zh.params {
-                let description = bilingual(&p.description, &en_param(&p.name));
+                let description = cx.text(&p.description, &en_param(&p.name));
                 let schema = cx.field_schema(id, p, &description, true, false);
                 let mut m = Map::new();
                 m.insert("name".into(), p.name.as_str().into());
@@ -645,7 +701,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             let mut props = Map::new();
             let mut required = Vec::new();
             for p in &op.zh.params {
-                let description = bilingual(&p.description, &en_param(&p.name));
+                let description = cx.text(&p.description, &en_param(&p.name));
                 let schema = match overlay.id_fields.iter().find(|f| f.field == p.name) {
                     Some(f) => {
                         id_schemas
@@ -723,7 +779,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             let mut props = Map::new();
             for f in &result_fields {
                 let en_d = cx.en_type_field(id, "Result", &f.name);
-                let d = bilingual(&f.description, &en_d);
+                let d = cx.text(&f.description, &en_d);
                 if props.contains_key(&f.name) {
                     continue;
                 }
@@ -742,7 +798,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         responses.insert(
             "200".into(),
             json!({
-                "description": "OK",
+                "description": "OK。请求成功。The request succeeded.",
                 "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{response}")}}},
             }),
         );
@@ -753,7 +809,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             if e.retryable {
                 ex.insert("x-retryable".into(), true.into());
             }
-            ex.insert("description".into(), e.row.explanation.as_str().into());
+            ex.insert("description".into(), error_description(&e.row).into());
             ex.insert(
                 "value".into(),
                 json!({
@@ -834,7 +890,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                 .map(|d| cx.en_type_field(&d.op, &original_name(&cx, &d.op, &schema), name))
                 .find(|s| !s.is_empty())
                 .unwrap_or_default();
-            let d_text = bilingual(&f.description, &en_d);
+            let d_text = cx.text(&f.description, &en_d);
             let all_required = defs
                 .iter()
                 .all(|d| d.fields.iter().any(|g| &g.name == name && g.required));
@@ -1019,6 +1075,15 @@ fn request_id(op: &str, name: &str) -> String {
     out
 }
 
+/// An error's 错误解析 (the pages have no English for errors) and its message, which is
+/// JD Cloud's English for it.
+fn error_description(row: &ErrorRow) -> String {
+    bilingual(
+        &row.explanation,
+        &format!("JD Cloud's message: {}", row.message),
+    )
+}
+
 fn server_error(rows: &[&ErrorRow]) -> Result<Value, String> {
     let find = |code: &str| {
         rows.iter()
@@ -1037,7 +1102,7 @@ fn server_error(rows: &[&ErrorRow]) -> Result<Value, String> {
             json!({
                 "summary": r.message,
                 "x-retryable": true,
-                "description": r.explanation,
+                "description": error_description(r),
                 "value": {"requestId": request_id("ServerError", name), "error": {"code": r.status, "status": r.code, "message": r.message}},
             }),
         );
