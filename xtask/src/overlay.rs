@@ -32,6 +32,10 @@ pub struct Overlay {
     /// Fields the pages lack (from the official Python SDK).
     #[serde(default)]
     pub fields: Vec<AddField>,
+    /// English where no en page gives any: operations' descriptions, and field descriptions by
+    /// their Chinese text.
+    #[serde(default)]
+    pub english: English,
     /// Filter names the pages do not list (from the official Python SDK's docstrings).
     #[serde(default)]
     pub filters: Vec<AddFilters>,
@@ -172,6 +176,24 @@ pub struct AddField {
     pub required: bool,
     pub description: String,
     pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct English {
+    /// Operation → its English description (operations without an en page).
+    #[serde(default)]
+    pub operations: BTreeMap<String, String>,
+    /// Field descriptions: the Chinese text as the page writes it → English.
+    #[serde(default)]
+    pub texts: Vec<Translation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    pub zh: String,
+    pub en: String,
 }
 
 #[derive(Debug, Deserialize)]

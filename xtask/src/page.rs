@@ -362,7 +362,21 @@ fn br_to_newline(md: &str) -> String {
 /// The Markdown of a section, each line trimmed: no line is indented (rustdoc would take four
 /// spaces for a code block, a doctest).
 pub fn tidy(md: &str) -> String {
-    let lines: Vec<&str> = md.lines().map(str::trim).collect();
+    // Nested list items keep two spaces of indentation, never four.
+    let lines: Vec<String> = md
+        .trim()
+        .lines()
+        .map(|l| {
+            let indent = l.len() - l.trim_start().len();
+            let l = l.trim();
+            if indent >= 2 && l.starts_with(['-', '*']) {
+                format!("  {l}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let mut out: Vec<&str> = Vec::new();
     for l in lines {
         if l.is_empty() && out.last().is_none_or(|p| p.is_empty()) {

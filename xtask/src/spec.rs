@@ -522,8 +522,19 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         }
     }
     let types = Types::build(&ops, overlay);
+    let mut english = english_by_chinese(&ops);
+    for t in &overlay.english.texts {
+        english.insert(crate::page::tidy(&t.zh), crate::page::tidy(&t.en));
+    }
+    for id in overlay.english.operations.keys() {
+        if !ops.iter().any(|o| &o.id == id) {
+            return Err(format!(
+                "spec/overlay.yaml english.operations: no operation `{id}`"
+            ));
+        }
+    }
     let mut cx = Ctx {
-        english: english_by_chinese(&ops),
+        english,
         types,
         ops: &ops,
         warnings: Vec::new(),
@@ -616,10 +627,16 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         o.insert("operationId".into(), id.as_str().into());
         o.insert("tags".into(), json!([op.tag]));
         let zh_summary = first_sentence(op.zh.description.lines().next().unwrap_or_default());
-        let en_summary = first_sentence(
-            en.and_then(|e| e.description.lines().next())
+        let en_desc = match en {
+            Some(e) => e.description.clone(),
+            None => overlay
+                .english
+                .operations
+                .get(id)
+                .cloned()
                 .unwrap_or_default(),
-        );
+        };
+        let en_summary = first_sentence(en_desc.lines().next().unwrap_or_default());
         let (zh_summary, en_summary) = (zh_summary.as_str(), en_summary.as_str());
         let summary = [zh_summary, en_summary]
             .iter()
@@ -633,7 +650,6 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             zh_desc.push_str("\n\n接口说明：\n\n");
             zh_desc.push_str(&op.zh.notes);
         }
-        let en_desc = en.map(|e| e.description.clone()).unwrap_or_default();
         o.insert("description".into(), bilingual(&zh_desc, &en_desc).into());
 
         // Parameters.

@@ -26,6 +26,7 @@ fn overlay_for_one_page() -> Overlay {
     o.fields.clear();
     o.corrections.clear();
     o.filters.clear();
+    o.english.operations.clear();
     o
 }
 
