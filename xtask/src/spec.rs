@@ -212,7 +212,7 @@ fn english_by_chinese(ops: &[Operation]) -> BTreeMap<String, String> {
             }
         }
         for (f, g) in pairs {
-            let zh = crate::page::tidy(&f.description);
+            let zh = english_key(&f.description);
             let en = crate::page::tidy(&g.description);
             if !zh.is_empty() && !en.is_empty() {
                 dict.entry(zh).or_insert(en);
@@ -220,6 +220,11 @@ fn english_by_chinese(ops: &[Operation]) -> BTreeMap<String, String> {
         }
     }
     dict
+}
+
+/// A Chinese description as the spec shows it: the key of the English for it.
+fn english_key(zh: &str) -> String {
+    crate::page::tidy(&escape_shortcut_links(&absolute_links(zh)))
 }
 
 /// zh, a blank line, en.
@@ -398,7 +403,7 @@ impl Ctx<'_> {
     /// [`bilingual`], the English from elsewhere when this page has none.
     fn text(&self, zh: &str, en: &str) -> String {
         if crate::page::tidy(en).is_empty() {
-            if let Some(other) = self.english.get(&crate::page::tidy(zh)) {
+            if let Some(other) = self.english.get(&english_key(zh)) {
                 return bilingual(zh, other);
             }
         }
@@ -524,7 +529,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     let types = Types::build(&ops, overlay);
     let mut english = english_by_chinese(&ops);
     for t in &overlay.english.texts {
-        english.insert(crate::page::tidy(&t.zh), crate::page::tidy(&t.en));
+        english.insert(english_key(&t.zh), crate::page::tidy(&t.en));
     }
     for id in overlay.english.operations.keys() {
         if !ops.iter().any(|o| &o.id == id) {
