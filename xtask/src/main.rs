@@ -6,6 +6,7 @@ mod constraints;
 mod names;
 mod overlay;
 mod page;
+mod readme;
 mod spec;
 mod yaml;
 
@@ -46,6 +47,10 @@ fn import(check: bool) -> Result<(), String> {
     }
     let text = render(&built.document);
     let target = root.join("spec/vm.yaml");
+    let readme_path = root.join("README.md");
+    let readme =
+        fs::read_to_string(&readme_path).map_err(|e| format!("{}: {e}", readme_path.display()))?;
+    let new_readme = readme::with_table(&readme, &built.document)?;
     if check {
         let committed =
             fs::read_to_string(&target).map_err(|e| format!("{}: {e}", target.display()))?;
@@ -55,13 +60,22 @@ fn import(check: bool) -> Result<(), String> {
                 diff_summary(&committed, &text)
             ));
         }
-        println!("spec/vm.yaml is what spec/pages and spec/overlay.yaml make");
+        if readme != new_readme {
+            return Err(
+                "README.md's table of operations is not the spec's: run `cargo xtask import` and commit the result"
+                    .to_owned(),
+            );
+        }
+        println!(
+            "spec/vm.yaml and README.md's table are what spec/pages and spec/overlay.yaml make"
+        );
         return Ok(());
     }
     fs::write(&target, &text).map_err(|e| format!("{}: {e}", target.display()))?;
+    fs::write(&readme_path, &new_readme).map_err(|e| format!("{}: {e}", readme_path.display()))?;
     let ops = built.errors.len();
     println!(
-        "wrote spec/vm.yaml: {} lines, {} operations with documented errors",
+        "wrote spec/vm.yaml: {} lines, {} operations with documented errors; README.md's table of operations",
         text.lines().count(),
         ops
     );

@@ -7,22 +7,22 @@
 //! same normalised message.
 
 /// The message with its variable parts, quotes, final period and case taken out: the key that
-/// tells whether two messages mean the same. The same rule as build_support/documented_errors.rs
-/// (`meaning`), which refuses one name for two meanings: case, quotes, a final period and the
-/// placeholder's spelling (`xx`, `'xx'`, `xxx`, or none at the end) do not count.
+/// tells whether two messages mean the same, as tests/errors_from_pages.rs tells it: case,
+/// quotes, a final period, the placeholders (`xx`, `'xx'`, `xxx`, wherever they stand) and the
+/// Chinese list comma (`name、description` is `name and description`) do not count. Other
+/// wordings of one meaning are one name only where the overlay's `error_names` says so.
 pub fn normalise(message: &str) -> String {
-    let lower = message.to_ascii_lowercase().replace(['\'', '"'], "");
-    let words: Vec<&str> = lower
+    let lower = message
+        .to_ascii_lowercase()
+        .replace(['\'', '"'], "")
+        .replace('、', " and ");
+    lower
         .trim()
         .trim_end_matches('.')
         .split_whitespace()
-        .map(|w| if w == "xx" || w == "xxx" { "xx" } else { w })
-        .collect();
-    let mut meaning = words.join(" ");
-    if let Some(stripped) = meaning.strip_suffix(" xx") {
-        meaning = stripped.to_owned();
-    }
-    meaning
+        .filter(|w| *w != "xx" && *w != "xxx")
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 const CONTRACTIONS: &[(&str, &str)] = &[
@@ -144,6 +144,14 @@ mod tests {
         assert_eq!(
             derive("ElasticIpId xxx not found", false),
             "ElasticIpIdNotFound"
+        );
+        assert_eq!(
+            normalise("Parameter name、description missing"),
+            normalise("Parameter name and description missing")
+        );
+        assert_eq!(
+            normalise("Disk busy in 'xx'"),
+            normalise("Disk 'xx' busy in 'xx'")
         );
         assert_eq!(
             derive("Can't detach primaryNetworkInterface", false),

@@ -445,7 +445,12 @@ impl Ctx<'_> {
             Some(s) => {
                 item.insert("type".into(), scalar_type(s).into());
                 if request {
-                    let c = constraints::read(&f.description, s);
+                    let mut c = constraints::read(&f.description, s);
+                    // Pages are numbered from 1 (页码, 默认为1, on every paged page); the
+                    // descriptions state no range, and a 0 is not a page.
+                    if f.name == "pageNumber" && c.minimum.is_none() {
+                        c.minimum = Some(1);
+                    }
                     if !c.values.is_empty() && !array {
                         item.insert("enum".into(), json!(c.values));
                     }
@@ -575,9 +580,13 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             derived.push((op.id.clone(), i, name, retryable));
         }
     }
-    // A name is one meaning: two meanings deriving one name need an overlay name for one.
+    // A name is one meaning: two meanings deriving one name need an overlay name for one (the
+    // overlay may give one name to several wordings on purpose).
     let mut meaning_of: BTreeMap<String, (String, String)> = BTreeMap::new();
     for (op_id, i, name, _) in &derived {
+        if overlay.error_names.iter().any(|e| &e.name == name) {
+            continue;
+        }
         let name = &spelling[&name.to_lowercase()];
         let row = &ops
             .iter()
@@ -589,7 +598,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         match meaning_of.get(name) {
             Some((k, m)) if *k != key => {
                 return Err(format!(
-                    "documented errors `{m}` and `{}` ({op_id}) both make the name `{name}` but do not mean the same (as build.rs compares messages): give one another name in spec/overlay.yaml error_names",
+                    "documented errors `{m}` and `{}` ({op_id}) both make the name `{name}` but do not mean the same: give one another name in spec/overlay.yaml error_names",
                     row.message
                 ))
             }
