@@ -394,6 +394,8 @@ impl Types {
 
 struct Ctx<'a> {
     english: BTreeMap<String, String>,
+    /// The Chinese texts whose English came from `english` (to tell unused entries).
+    english_used: std::cell::RefCell<std::collections::BTreeSet<String>>,
     types: Types,
     ops: &'a [Operation],
     warnings: Vec<String>,
@@ -403,7 +405,9 @@ impl Ctx<'_> {
     /// [`bilingual`], the English from elsewhere when this page has none.
     fn text(&self, zh: &str, en: &str) -> String {
         if crate::page::tidy(en).is_empty() {
-            if let Some(other) = self.english.get(&english_key(zh)) {
+            let key = english_key(zh);
+            if let Some(other) = self.english.get(&key) {
+                self.english_used.borrow_mut().insert(key);
                 return bilingual(zh, other);
             }
         }
@@ -545,6 +549,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     }
     let mut cx = Ctx {
         english,
+        english_used: Default::default(),
         types,
         ops: &ops,
         warnings: Vec::new(),
@@ -985,6 +990,21 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         "components".into(),
         json!({"responses": {"ServerError": server_error}, "schemas": schemas}),
     );
+    for t in &overlay.english.texts {
+        if !cx.english_used.borrow().contains(&english_key(&t.zh)) {
+            cx.warnings.push(format!(
+                "english texts: no description without English reads {:?} any more: take the entry out",
+                t.zh.chars().take(40).collect::<String>()
+            ));
+        }
+    }
+    for id in overlay.english.operations.keys() {
+        if ops.iter().any(|o| &o.id == id && o.en.is_some()) {
+            cx.warnings.push(format!(
+                "english operations: `{id}` has an en page now: take the entry out"
+            ));
+        }
+    }
     let warnings = std::mem::take(&mut cx.warnings);
     Ok(Built {
         document: Value::Object(doc),
