@@ -534,3 +534,27 @@ fn en_pages_in_the_older_format() {
     assert!(d.params.is_empty());
     assert_eq!(d.path, "/regions/{regionId}/images/{imageId}");
 }
+
+#[test]
+fn the_overlay_extensions_pass_through() {
+    let zh = read("zh/Virtual-Machines/attachNetworkInterface.md");
+    let mut overlay = overlay_for_one_page();
+    let ext: Value = serde_json::json!({
+        "x-jdcloud-waiters": {"networkInterfaceAttached": {"operation": "describeInstance"}},
+        "operations": {"attachNetworkInterface": {"x-jdcloud-lost-answer": {"check": "describeInstance"}}},
+    });
+    overlay.extensions = ext.as_object().unwrap().clone();
+    let ops = crate::operations(vec![zh], vec![], &overlay).unwrap();
+    let built = spec::build(ops, &overlay).unwrap();
+    let doc = yaml(&crate::render(&built.document));
+    assert_eq!(
+        doc["x-jdcloud-waiters"]["networkInterfaceAttached"]["operation"],
+        "describeInstance"
+    );
+    assert!(doc.get("operations").is_none());
+    let path = "/regions/{regionId}/instances/{instanceId}:attachNetworkInterface";
+    assert_eq!(
+        doc["paths"][path]["post"]["x-jdcloud-lost-answer"]["check"],
+        "describeInstance"
+    );
+}
