@@ -14,6 +14,8 @@ mod builders;
 mod documented_errors;
 #[path = "build_support/idempotency.rs"]
 mod idempotency;
+#[path = "build_support/operations.rs"]
+mod operations;
 #[path = "build_support/property_order.rs"]
 mod property_order;
 #[path = "build_support/validate.rs"]
@@ -65,6 +67,11 @@ fn generate() -> Result<(), String> {
     write(
         &out_dir.join("documented_errors.rs"),
         &documented_errors::rust_source(&errors),
+    )?;
+
+    write(
+        &out_dir.join("operations.rs"),
+        &operations::rust_source(&spec),
     )?;
 
     // For tests/schema_drift.rs: the generated type of every object schema, so that the
