@@ -209,8 +209,10 @@ fn region() -> String {
 fn az() -> String {
     "cn-north-1a".into()
 }
+/// A platform as the pages list them (`describeImages`' `platform`: Ubuntu, CentOS, Windows
+/// Server).
 fn linux() -> String {
-    "Linux".into()
+    "CentOS".into()
 }
 fn private() -> String {
     "private".into()
@@ -335,7 +337,7 @@ pub(crate) fn default_world() -> EmulatorState {
             name: Some("default".into()),
         }],
         images: vec![
-            public("img-centos-7", "CentOS 7.9 64位", "Linux", "7.9"),
+            public("img-centos-7", "CentOS 7.9 64位", "CentOS", "7.9"),
             public("img-ubuntu-2204", "Ubuntu 22.04 64位", "Ubuntu", "22.04"),
             public(
                 "img-windows-2019",

@@ -206,7 +206,7 @@ fn new_image(
         id: String::new(),
         region: String::new(),
         name: String::new(),
-        platform: "Linux".into(),
+        platform: "CentOS".into(),
         os_version: String::new(),
         source: "private".into(),
         status: "ready".into(),
@@ -272,12 +272,8 @@ fn create_from_snapshots(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome 
     let id = new_image(w, ctx, ctx.region, a.text("name"), None);
     if let Some(m) = w.state.images.last_mut() {
         m.description = a.text("description");
-        if let Some(os) = a.str("osType") {
-            m.platform = if os == "windows" {
-                "Windows Server".into()
-            } else {
-                "Linux".into()
-            };
+        if let Some(platform) = a.str("platform") {
+            m.platform = platform.into();
         }
     }
     let answer = json!({"imageId": id});
