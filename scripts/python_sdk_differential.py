@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""One request per operation of spec/vm.yaml, with sample values derived from the spec, sent
+through the official JD Cloud Python SDK (pip package jdcloud-sdk, 1.6.354) to a capturing server.
+
+The Rust half is tests/differential.rs: it runs this script, sends the same operations with the
+same values through jdcloud-vm, and compares the two captures request by request.
+
+Usage:
+  python_sdk_differential.py --spec spec/vm.yaml --out FILE [--endpoint http://127.0.0.1:PORT]
+  python_sdk_differential.py --spec spec/vm.yaml --rust-draft [OPERATION...]
+
+--out writes, for every operation (in the spec's order): its method and path template, its path
+parameters, a value for every parameter and every body field (`values`, by the spec's name; nested
+types included: every property of every object, lists of two items), and a minimal answer valid
+for the operation's 200 schema (`answer`: its required fields only, for the Rust client to decode).
+
+With --endpoint it also sends each operation through the official SDK (`<Op>Parameters`: required
+parameters in the constructor, the others through their `setX`; nested objects as dicts, which the
+SDK serialises as it does its model classes, through `__dict__`), one after the other, no retries
+(the SDK's client has none), each with an `x-differential-operation` header naming it (the capture
+server's only way to tell them apart; headers are not compared), and records under `python` what
+the SDK raised, if anything, and anything of note
+(a parameter the SDK has no setter for is set as an attribute, which the SDK serialises alike, and
+noted).
+
+--rust-draft prints, for the operations named (all when none), a draft of the call block
+tests/differential.rs needs for each: the maintainer's starting point when the spec grows.
+
+Values satisfy the spec's constraints: `example` when it does, else one made from the name; enum:
+the first value (arrays of enums: the first two); integers within minimum/maximum and, when the
+range allows, not the default (a value equal to the default would hide a setter that drops it);
+strings within minLength/maxLength and matching `pattern` (checked with Python's `re`); booleans
+true. A value that cannot be made is an error naming the field, never a guess.
+"""
+
+import argparse
+import importlib
+import inspect
+import json
+import re
+import sys
+
+import yaml
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
+
+class Spec:
+    def __init__(self, doc):
+        self.doc = doc
+        self.schemas = doc.get("components", {}).get("schemas", {})
+        self.parameters = doc.get("components", {}).get("parameters", {})
+
+    def resolve(self, node):
+        """Follows `$ref`s; returns (schema, name of the last component followed or None)."""
+        name = None
+        seen = 0
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            prefix = "#/components/schemas/"
+            if ref.startswith(prefix):
+                name = ref[len(prefix):]
+                node = self.schemas[name]
+            elif ref.startswith("#/components/parameters/"):
+                node = self.parameters[ref[len("#/components/parameters/"):]]
+            else:
+                raise SystemExit("unsupported $ref %r" % ref)
+            seen += 1
+            if seen > 50:
+                raise SystemExit("$ref loop at %r" % ref)
+        return node, name
+
+    def operations(self):
+        """(operationId, METHOD, path template, path item, operation), in the spec's order."""
+        for path, item in (self.doc.get("paths") or {}).items():
+            for method in HTTP_METHODS:
+                op = item.get(method)
+                if op is not None:
+                    yield op["operationId"], method.upper(), path, item, op
+
+    def op_parameters(self, item, op):
+        """Path and query parameters, resolved, the operation's overriding the path item's."""
+        merged = {}
+        for raw in list(item.get("parameters", [])) + list(op.get("parameters", [])):
+            p, _ = self.resolve(raw)
+            merged[(p["name"], p["in"])] = p
+        return list(merged.values())
+
+    def body_schema(self, op):
+        body = op.get("requestBody")
+        if not body:
+            return None
+        body, _ = self.resolve(body)
+        media = (body.get("content") or {}).get("application/json")
+        if not media or "schema" not in media:
+            return None
+        return media["schema"]
+
+    def answer_schema(self, op):
+        ok = (op.get("responses") or {}).get("200") or (op.get("responses") or {}).get(200)
+        if not ok:
+            return None
+        ok, _ = self.resolve(ok)
+        media = (ok.get("content") or {}).get("application/json")
+        return media.get("schema") if media else None
+
+
+# ------------------------------------------------------------------------------- sample values
+
+
+class Unsatisfiable(Exception):
+    pass
+
+
+def words(name):
+    """`networkInterfaceId` -> `networkinterfaceid`: letters and digits of the name, lower-case."""
+    return re.sub(r"[^A-Za-z0-9]", "", name).lower() or "x"
+
+
+def fits_string(schema, value):
+    if not isinstance(value, str):
+        return False
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    if len(value) < schema.get("minLength", 0):
+        return False
+    if "maxLength" in schema and len(value) > schema["maxLength"]:
+        return False
+    pattern = schema.get("pattern")
+    if pattern is not None and re.search(pattern, value) is None:
+        return False
+    return True
+
+
+def string_value(spec_schema, name, index, where):
+    s = spec_schema
+    if s.get("enum"):
+        values = s["enum"]
+        return values[min(index, len(values) - 1)]
+    fmt = s.get("format")
+    candidates = []
+    if "example" in s and index == 0:
+        candidates.append(s["example"])
+    if fmt == "date-time":
+        candidates.append("2026-12-%02dT08:00:00Z" % (24 + index))
+    elif fmt == "date":
+        candidates.append("2026-12-%02d" % (24 + index))
+    base = words(name)
+    suffix = str(index + 1)
+    # With a pattern, ID-like values; without one, a value with a space (encoded on the wire).
+    if "pattern" in s:
+        candidates += ["%s-%s" % (base, suffix), base + suffix, suffix + base, "a" + suffix]
+    else:
+        candidates += ["%s %s" % (base, suffix), "%s-%s" % (base, suffix)]
+    for c in candidates:
+        c = str(c)
+        if "maxLength" in s and len(c) > s["maxLength"]:
+            c = c[: s["maxLength"]]
+        if len(c) < s.get("minLength", 0):
+            c = c + "x" * (s["minLength"] - len(c))
+        if fits_string(s, c):
+            return c
+    raise Unsatisfiable(
+        "%s: no sample string satisfies %s; add a candidate to string_value()"
+        % (where, {k: s[k] for k in ("pattern", "minLength", "maxLength", "format") if k in s})
+    )
+
+
+def integer_value(s, where):
+    lo = s.get("minimum")
+    hi = s.get("maximum")
+    if s.get("exclusiveMinimum") is True and lo is not None:
+        lo += 1
+    if s.get("exclusiveMaximum") is True and hi is not None:
+        hi -= 1
+    if s.get("enum"):
+        return s["enum"][0]
+    start = lo if lo is not None else 1
+    choices = [start + 1, start] if hi is None or start + 1 <= hi else [start]
+    for c in choices:
+        if hi is not None and c > hi:
+            continue
+        if c != s.get("default") or len(choices) == 1:
+            return int(c)
+    if hi is not None and hi < start:
+        raise Unsatisfiable("%s: empty range [%s, %s]" % (where, lo, hi))
+    return int(choices[-1])
+
+
+def number_value(s, where):
+    if s.get("enum"):
+        return s["enum"][0]
+    lo = s.get("minimum", 0)
+    hi = s.get("maximum")
+    v = lo + 1.5
+    if hi is not None and v > hi:
+        v = lo
+    return v
+
+
+def sample(spec, node, name, where, index=0, required_only=False, depth=0):
+    """A value for `node` (a schema or a $ref), satisfying its constraints."""
+    s, ref_name = spec.resolve(node)
+    if depth > 12:
+        raise Unsatisfiable("%s: types nest deeper than 12" % where)
+    if "allOf" in s and len(s["allOf"]) == 1:
+        return sample(spec, s["allOf"][0], name, where, index, required_only, depth + 1)
+    kind = s.get("type")
+    if kind is None and "properties" in s:
+        kind = "object"
+    if kind == "string":
+        return string_value(s, name, index, where)
+    if kind == "integer":
+        return integer_value(s, where)
+    if kind == "number":
+        return number_value(s, where)
+    if kind == "boolean":
+        return s["enum"][0] if s.get("enum") else True
+    if kind == "array":
+        if required_only:
+            count = s.get("minItems", 0)
+        else:
+            count = max(min(2, s.get("maxItems", 2)), s.get("minItems", 0))
+        return [
+            sample(spec, s.get("items", {}), name, "%s[%d]" % (where, i), i, required_only, depth + 1)
+            for i in range(count)
+        ]
+    if kind == "object":
+        props = s.get("properties") or {}
+        required = set(s.get("required") or [])
+        out = {}
+        for prop, prop_schema in props.items():
+            if required_only and prop not in required:
+                continue
+            out[prop] = sample(
+                spec, prop_schema, prop, "%s.%s" % (where, prop), index, required_only, depth + 1
+            )
+        if not props and s.get("additionalProperties") and not required_only:
+            out["key" + str(index + 1)] = "value %d" % (index + 1)
+        return out
+    if required_only:
+        return None
+    raise Unsatisfiable("%s: no type in %s" % (where, s))
+
+
+def operation_samples(spec):
+    """Everything the Rust half needs, per operation, in the spec's order."""
+    ops = {}
+    order = []
+    for op_id, method, path, item, op in spec.operations():
+        params = spec.op_parameters(item, op)
+        values = {}
+        kinds = {}
+        for p in params:
+            where = "%s.%s" % (op_id, p["name"])
+            values[p["name"]] = sample(spec, p.get("schema", {}), p["name"], where)
+            kinds[p["name"]] = p["in"]
+        body = spec.body_schema(op)
+        if body is not None:
+            body_schema, _ = spec.resolve(body)
+            for prop, prop_schema in (body_schema.get("properties") or {}).items():
+                where = "%s.%s" % (op_id, prop)
+                if prop in values:
+                    raise SystemExit("%s: %s is both a parameter and a body field" % (op_id, prop))
+                values[prop] = sample(spec, prop_schema, prop, where)
+                kinds[prop] = "body"
+        answer_schema = spec.answer_schema(op)
+        answer = {"requestId": "differential"}
+        if answer_schema is not None:
+            answer = sample(spec, answer_schema, "answer", op_id + ".answer", required_only=True)
+            answer["requestId"] = "differential"
+        ops[op_id] = {
+            "method": method,
+            "path": path,
+            "in": kinds,
+            "values": values,
+            "answer": answer,
+            "bodySchema": spec.resolve(body)[1] if body is not None else None,
+        }
+        order.append(op_id)
+    return ops, order
+
+
+# ------------------------------------------------------------------------------- the official SDK
+
+
+def upper_first(name):
+    return name[0].upper() + name[1:]
+
+
+def send_all(ops, order, endpoint):
+    """Sends every operation through the official SDK, in `order`; returns {op: record}."""
+    from urllib.parse import urlsplit
+
+    from jdcloud_sdk.core.config import Config
+    from jdcloud_sdk.core.credential import Credential
+    from jdcloud_sdk.core.logger import ERROR, Logger
+    from jdcloud_sdk.services.vm.client.VmClient import VmClient
+
+    url = urlsplit(endpoint)
+    client = VmClient(
+        Credential("AKDIFFERENTIAL", "SKDIFFERENTIAL"),
+        Config(url.netloc, scheme=url.scheme, timeout=20),
+        Logger(ERROR),
+    )
+    records = {}
+    for op_id in order:
+        op = ops[op_id]
+        record = {"sent": False, "notes": []}
+        records[op_id] = record
+        module_name = "jdcloud_sdk.services.vm.apis.%sRequest" % upper_first(op_id)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            record["error"] = "the official SDK has no %s" % module_name
+            continue
+        request_class = getattr(module, upper_first(op_id) + "Request")
+        params_class = getattr(module, upper_first(op_id) + "Parameters")
+        ctor = [
+            n
+            for n, p in inspect.signature(params_class.__init__).parameters.items()
+            if n != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
+        ]
+        values = op["values"]
+        missing = [n for n in ctor if n not in values]
+        if missing:
+            record["error"] = "the SDK's constructor needs %s, which the spec does not have" % missing
+            continue
+        params = params_class(**{n: values[n] for n in ctor})
+        for name, value in values.items():
+            if name in ctor:
+                continue
+            setter = getattr(params, "set" + upper_first(name), None)
+            if setter is not None:
+                setter(value)
+            else:
+                setattr(params, name, value)
+                record["notes"].append(
+                    "the SDK has no set%s: set as an attribute" % upper_first(name)
+                )
+        # The capture server tells the operations apart by this header (not compared).
+        request = request_class(params, header={"x-differential-operation": op_id})
+        if request.method != op["method"]:
+            record["notes"].append("the SDK's method is %s" % request.method)
+        try:
+            client.send(request)
+            record["sent"] = True
+        except Exception as e:  # noqa: BLE001 - recorded, the test reports it
+            record["error"] = "%s: %s" % (type(e).__name__, e)
+    return records
+
+
+# ------------------------------------------------------------------------------- Rust drafts
+
+
+def snake(name):
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+
+
+def rust_accessor(spec, node, name):
+    s, ref_name = spec.resolve(node)
+    kind = s.get("type") or ("object" if "properties" in s else None)
+    if kind == "string":
+        return 'v.s("%s")' % name
+    if kind == "integer":
+        return 'v.i("%s")' % name
+    if kind == "number":
+        return 'v.f("%s")' % name
+    if kind == "boolean":
+        return 'v.b("%s")' % name
+    if kind == "array":
+        items, item_ref = spec.resolve(s.get("items", {}))
+        if items.get("type") == "string" and item_ref is None and not items.get("enum"):
+            return 'v.strs("%s")' % name
+        return 'v.get::<Vec<types::%s>>("%s")' % (item_ref or "TODO", name)
+    return 'v.get::<types::%s>("%s")' % (ref_name or "TODO", name)
+
+
+def rust_draft(spec, wanted):
+    for op_id, method, path, item, op in spec.operations():
+        if wanted and op_id not in wanted:
+            continue
+        lines = ['        "%s" => client' % op_id, "            .%s()" % snake(op_id)]
+        for p in spec.op_parameters(item, op):
+            lines.append("            .%s(%s)" % (snake(p["name"]), rust_accessor(spec, p.get("schema", {}), p["name"])))
+        body = spec.body_schema(op)
+        if body is not None:
+            body_schema, _ = spec.resolve(body)
+            for prop, prop_schema in (body_schema.get("properties") or {}).items():
+                lines.append("            .%s(%s)" % (snake(prop), rust_accessor(spec, prop_schema, prop)))
+        lines[-1] += ";"
+        print("\n".join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spec", default="spec/vm.yaml")
+    parser.add_argument("--out")
+    parser.add_argument("--endpoint")
+    parser.add_argument("--rust-draft", nargs="*")
+    args = parser.parse_args()
+    with open(args.spec, encoding="utf-8") as f:
+        spec = Spec(yaml.safe_load(f))
+    if args.rust_draft is not None:
+        rust_draft(spec, set(args.rust_draft))
+        return 0
+    if not args.out:
+        parser.error("--out is required")
+    try:
+        ops, order = operation_samples(spec)
+    except Unsatisfiable as e:
+        print("python_sdk_differential: %s" % e, file=sys.stderr)
+        return 2
+    result = {"order": order, "operations": ops}
+    if args.endpoint:
+        records = send_all(ops, order, args.endpoint)
+        for op_id, record in records.items():
+            ops[op_id]["python"] = record
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump(result, f, indent=1, ensure_ascii=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
