@@ -312,7 +312,7 @@ def send_all(ops, order, endpoint):
         try:
             module = importlib.import_module(module_name)
         except ImportError:
-            record["error"] = "the official SDK has no %s" % module_name
+            record["absent"] = True
             continue
         request_class = getattr(module, upper_first(op_id) + "Request")
         params_class = getattr(module, upper_first(op_id) + "Parameters")
