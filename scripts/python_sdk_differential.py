@@ -27,10 +27,10 @@ noted).
 tests/differential.rs needs for each: the maintainer's starting point when the spec grows.
 
 Values satisfy the spec's constraints: `example` when it does, else one made from the name; enum:
-the first value (arrays of enums: the first two); integers within minimum/maximum and, when the
-range allows, not the default (a value equal to the default would hide a setter that drops it);
-strings within minLength/maxLength and matching `pattern` (checked with Python's `re`); booleans
-true. A value that cannot be made is an error naming the field, never a guess.
+the first value (arrays of enums: the first two); integers within minimum/maximum, picked by the
+name's CRC and, when the range allows, not the default (a value equal to the default would hide a
+setter that drops it); strings within minLength/maxLength and matching `pattern` (checked with
+Python's `re`), with a space, `/`, `+` and `é` when they may; booleans true. A value that cannot be made is an error naming the field, never a guess.
 """
 
 import argparse
@@ -39,6 +39,7 @@ import inspect
 import json
 import re
 import sys
+import zlib
 
 import yaml
 
@@ -147,11 +148,12 @@ def string_value(spec_schema, name, index, where):
         candidates.append("2026-12-%02d" % (24 + index))
     base = words(name)
     suffix = str(index + 1)
-    # With a pattern, ID-like values; without one, a value with a space (encoded on the wire).
+    # With a pattern, ID-like values; without one, a value with what must be percent-encoded
+    # in a query (a space, `/`, `+`, a non-ASCII letter), as users' names and descriptions have.
     if "pattern" in s:
         candidates += ["%s-%s" % (base, suffix), base + suffix, suffix + base, "a" + suffix]
     else:
-        candidates += ["%s %s" % (base, suffix), "%s-%s" % (base, suffix)]
+        candidates += ["%s %s/+é" % (base, suffix), "%s %s" % (base, suffix), "%s-%s" % (base, suffix)]
     for c in candidates:
         c = str(c)
         if "maxLength" in s and len(c) > s["maxLength"]:
@@ -166,7 +168,9 @@ def string_value(spec_schema, name, index, where):
     )
 
 
-def integer_value(s, where):
+def integer_value(s, name, where):
+    """Within the bounds, not the default, and from the name (two fields of one operation seldom
+    get the same value, so a setter writing into the wrong field shows)."""
     lo = s.get("minimum")
     hi = s.get("maximum")
     if s.get("exclusiveMinimum") is True and lo is not None:
@@ -176,15 +180,15 @@ def integer_value(s, where):
     if s.get("enum"):
         return s["enum"][0]
     start = lo if lo is not None else 1
-    choices = [start + 1, start] if hi is None or start + 1 <= hi else [start]
-    for c in choices:
-        if hi is not None and c > hi:
-            continue
-        if c != s.get("default") or len(choices) == 1:
-            return int(c)
     if hi is not None and hi < start:
         raise Unsatisfiable("%s: empty range [%s, %s]" % (where, lo, hi))
-    return int(choices[-1])
+    span = min((hi - start + 1) if hi is not None else 97, 97)
+    offset = zlib.crc32(name.encode()) % span
+    for step in range(span):
+        c = start + (offset + step) % span
+        if c != s.get("default"):
+            return int(c)
+    return int(start)
 
 
 def number_value(s, where):
@@ -211,7 +215,7 @@ def sample(spec, node, name, where, index=0, required_only=False, depth=0):
     if kind == "string":
         return string_value(s, name, index, where)
     if kind == "integer":
-        return integer_value(s, where)
+        return integer_value(s, name, where)
     if kind == "number":
         return number_value(s, where)
     if kind == "boolean":
