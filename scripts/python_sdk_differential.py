@@ -24,7 +24,8 @@ the SDK raised, if anything, and anything of note
 noted).
 
 --rust-draft prints, for the operations named (all when none), a draft of the call block
-tests/differential.rs needs for each: the maintainer's starting point when the spec grows.
+tests/differential.rs needs for each (with --required, of its block with the required setters
+only): the maintainer's starting point when the spec grows.
 
 Values satisfy the spec's constraints: `example` when it does, else one made from the name; enum:
 the first value (arrays of enums: the first two); integers within minimum/maximum, picked by the
@@ -203,7 +204,9 @@ def number_value(s, where):
 
 
 def sample(spec, node, name, where, index=0, required_only=False, depth=0):
-    """A value for `node` (a schema or a $ref), satisfying its constraints."""
+    """A value for `node` (a schema or a $ref), satisfying its constraints. `required_only`:
+    False (every property), "request" (the required properties of each object, one item per
+    list) or "answer" (the required properties, lists as short as minItems allows)."""
     s, ref_name = spec.resolve(node)
     if depth > 12:
         raise Unsatisfiable("%s: types nest deeper than 12" % where)
@@ -221,8 +224,10 @@ def sample(spec, node, name, where, index=0, required_only=False, depth=0):
     if kind == "boolean":
         return s["enum"][0] if s.get("enum") else True
     if kind == "array":
-        if required_only:
+        if required_only == "answer":
             count = s.get("minItems", 0)
+        elif required_only == "request":
+            count = max(min(1, s.get("maxItems", 1)), s.get("minItems", 0))
         else:
             count = max(min(2, s.get("maxItems", 2)), s.get("minItems", 0))
         return [
@@ -254,30 +259,47 @@ def operation_samples(spec):
     for op_id, method, path, item, op in spec.operations():
         params = spec.op_parameters(item, op)
         values = {}
+        required = {}
         kinds = {}
+        token = None
         for p in params:
             where = "%s.%s" % (op_id, p["name"])
             values[p["name"]] = sample(spec, p.get("schema", {}), p["name"], where)
+            if p.get("required") or p["in"] == "path":
+                required[p["name"]] = sample(
+                    spec, p.get("schema", {}), p["name"], where, required_only="request"
+                )
             kinds[p["name"]] = p["in"]
+            if p.get("x-jdcloud-idempotency-token"):
+                token = p["name"]
         body = spec.body_schema(op)
         if body is not None:
             body_schema, _ = spec.resolve(body)
+            body_required = set(body_schema.get("required") or [])
             for prop, prop_schema in (body_schema.get("properties") or {}).items():
                 where = "%s.%s" % (op_id, prop)
                 if prop in values:
                     raise SystemExit("%s: %s is both a parameter and a body field" % (op_id, prop))
                 values[prop] = sample(spec, prop_schema, prop, where)
+                if prop in body_required:
+                    required[prop] = sample(spec, prop_schema, prop, where, required_only="request")
                 kinds[prop] = "body"
+                if spec.resolve(prop_schema)[0].get("x-jdcloud-idempotency-token") or (
+                    isinstance(prop_schema, dict) and prop_schema.get("x-jdcloud-idempotency-token")
+                ):
+                    token = prop
         answer_schema = spec.answer_schema(op)
         answer = {"requestId": "differential"}
         if answer_schema is not None:
-            answer = sample(spec, answer_schema, "answer", op_id + ".answer", required_only=True)
+            answer = sample(spec, answer_schema, "answer", op_id + ".answer", required_only="answer")
             answer["requestId"] = "differential"
         ops[op_id] = {
             "method": method,
             "path": path,
             "in": kinds,
             "values": values,
+            "required": required,
+            "idempotencyToken": token,
             "answer": answer,
             "bodySchema": spec.resolve(body)[1] if body is not None else None,
         }
@@ -309,49 +331,55 @@ def send_all(ops, order, endpoint):
     )
     records = {}
     for op_id in order:
-        op = ops[op_id]
-        record = {"sent": False, "notes": []}
-        records[op_id] = record
-        module_name = "jdcloud_sdk.services.vm.apis.%sRequest" % upper_first(op_id)
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            record["absent"] = True
-            continue
-        request_class = getattr(module, upper_first(op_id) + "Request")
-        params_class = getattr(module, upper_first(op_id) + "Parameters")
-        ctor = [
-            n
-            for n, p in inspect.signature(params_class.__init__).parameters.items()
-            if n != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
-        ]
-        values = op["values"]
-        missing = [n for n in ctor if n not in values]
-        if missing:
-            record["error"] = "the SDK's constructor needs %s, which the spec does not have" % missing
-            continue
-        params = params_class(**{n: values[n] for n in ctor})
-        for name, value in values.items():
-            if name in ctor:
-                continue
-            setter = getattr(params, "set" + upper_first(name), None)
-            if setter is not None:
-                setter(value)
-            else:
-                setattr(params, name, value)
-                record["notes"].append(
-                    "the SDK has no set%s: set as an attribute" % upper_first(name)
-                )
-        # The capture server tells the operations apart by this header (not compared).
-        request = request_class(params, header={"x-differential-operation": op_id})
-        if request.method != op["method"]:
-            record["notes"].append("the SDK's method is %s" % request.method)
-        try:
-            client.send(request)
-            record["sent"] = True
-        except Exception as e:  # noqa: BLE001 - recorded, the test reports it
-            record["error"] = "%s: %s" % (type(e).__name__, e)
+        records[op_id] = {}
+        for pass_name, values_key in (("full", "values"), ("required", "required")):
+            record = {"notes": []}
+            records[op_id][pass_name] = record
+            send_one(client, op_id, ops[op_id], ops[op_id][values_key], pass_name, record)
     return records
+
+
+def send_one(client, op_id, op, values, pass_name, record):
+    """Sends one operation with `values` through the official SDK; what happened in `record`."""
+    module_name = "jdcloud_sdk.services.vm.apis.%sRequest" % upper_first(op_id)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        record["absent"] = True
+        return
+    request_class = getattr(module, upper_first(op_id) + "Request")
+    params_class = getattr(module, upper_first(op_id) + "Parameters")
+    ctor = [
+        n
+        for n, p in inspect.signature(params_class.__init__).parameters.items()
+        if n != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
+    ]
+    missing = [n for n in ctor if n not in values]
+    if missing:
+        record["error"] = "the SDK's constructor needs %s, which the spec does not require" % missing
+        return
+    params = params_class(**{n: values[n] for n in ctor})
+    for name, value in values.items():
+        if name in ctor:
+            continue
+        setter = getattr(params, "set" + upper_first(name), None)
+        if setter is not None:
+            setter(value)
+        else:
+            setattr(params, name, value)
+            record["notes"].append(
+                "the SDK has no set%s: set as an attribute" % upper_first(name)
+            )
+    # The capture server tells the operations apart by this header (not compared).
+    request = request_class(
+        params, header={"x-differential-operation": "%s %s" % (op_id, pass_name)}
+    )
+    if request.method != op["method"]:
+        record["notes"].append("the SDK's method is %s" % request.method)
+    try:
+        client.send(request)
+    except Exception as e:  # noqa: BLE001 - recorded, the test reports it
+        record["error"] = "%s: %s" % (type(e).__name__, e)
 
 
 # ------------------------------------------------------------------------------- Rust drafts
@@ -380,17 +408,22 @@ def rust_accessor(spec, node, name):
     return 'v.get::<types::%s>("%s")' % (ref_name or "TODO", name)
 
 
-def rust_draft(spec, wanted):
+def rust_draft(spec, wanted, required_only):
     for op_id, method, path, item, op in spec.operations():
         if wanted and op_id not in wanted:
             continue
         lines = ['        "%s" => client' % op_id, "            .%s()" % snake(op_id)]
         for p in spec.op_parameters(item, op):
+            if required_only and not (p.get("required") or p["in"] == "path"):
+                continue
             lines.append("            .%s(%s)" % (snake(p["name"]), rust_accessor(spec, p.get("schema", {}), p["name"])))
         body = spec.body_schema(op)
         if body is not None:
             body_schema, _ = spec.resolve(body)
+            body_required = set(body_schema.get("required") or [])
             for prop, prop_schema in (body_schema.get("properties") or {}).items():
+                if required_only and prop not in body_required:
+                    continue
                 lines.append("            .%s(%s)" % (snake(prop), rust_accessor(spec, prop_schema, prop)))
         lines[-1] += ";"
         print("\n".join(lines))
@@ -401,12 +434,15 @@ def main():
     parser.add_argument("--spec", default="spec/vm.yaml")
     parser.add_argument("--out")
     parser.add_argument("--endpoint")
-    parser.add_argument("--rust-draft", nargs="*")
+    parser.add_argument("--rust-draft", nargs="*", metavar="OPERATION")
+    parser.add_argument(
+        "--required", action="store_true", help="with --rust-draft: the required setters only"
+    )
     args = parser.parse_args()
     with open(args.spec, encoding="utf-8") as f:
         spec = Spec(yaml.safe_load(f))
     if args.rust_draft is not None:
-        rust_draft(spec, set(args.rust_draft))
+        rust_draft(spec, set(args.rust_draft), args.required)
         return 0
     if not args.out:
         parser.error("--out is required")
