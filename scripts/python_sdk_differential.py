@@ -9,15 +9,19 @@ Usage:
   python_sdk_differential.py --spec spec/vm.yaml --out FILE [--endpoint http://127.0.0.1:PORT]
   python_sdk_differential.py --spec spec/vm.yaml --rust-draft [OPERATION...]
 
---out writes, for every operation (in the spec's order): its method and path template, its path
-parameters, a value for every parameter and every body field (`values`, by the spec's name; nested
-types included: every property of every object, lists of two items), and a minimal answer valid
-for the operation's 200 schema (`answer`: its required fields only, for the Rust client to decode).
+--out writes, for every operation (in the spec's order): its method and path template, where each
+parameter goes (`in`), three sets of values by the spec's names: `values`, one for every parameter
+and body field (nested types included: every property of every object, lists of two items);
+`required`, the required ones only (nested types with their required properties only, lists of
+one); `sparse`, every parameter and field but nested types with their required properties only
+(what an SDK adds on its own inside an object shows); the idempotency token's name, if any; and a
+minimal answer valid for the operation's 200 schema (`answer`: its required fields only, for the
+Rust client to decode).
 
-With --endpoint it also sends each operation through the official SDK (`<Op>Parameters`: required
+With --endpoint it also sends each operation, once per set of values, through the official SDK (`<Op>Parameters`: required
 parameters in the constructor, the others through their `setX`; nested objects as dicts, which the
 SDK serialises as it does its model classes, through `__dict__`), one after the other, no retries
-(the SDK's client has none), each with an `x-differential-operation` header naming it (the capture
+(the SDK's client has none), each with an `x-differential-operation` header naming it and the set (the capture
 server's only way to tell them apart; headers are not compared), and records under `python` what
 the SDK raised, if anything, and anything of note
 (a parameter the SDK has no setter for is set as an attribute, which the SDK serialises alike, and
@@ -260,11 +264,15 @@ def operation_samples(spec):
         params = spec.op_parameters(item, op)
         values = {}
         required = {}
+        sparse = {}
         kinds = {}
         token = None
         for p in params:
             where = "%s.%s" % (op_id, p["name"])
             values[p["name"]] = sample(spec, p.get("schema", {}), p["name"], where)
+            sparse[p["name"]] = sample(
+                spec, p.get("schema", {}), p["name"], where, required_only="request"
+            )
             if p.get("required") or p["in"] == "path":
                 required[p["name"]] = sample(
                     spec, p.get("schema", {}), p["name"], where, required_only="request"
@@ -281,6 +289,7 @@ def operation_samples(spec):
                 if prop in values:
                     raise SystemExit("%s: %s is both a parameter and a body field" % (op_id, prop))
                 values[prop] = sample(spec, prop_schema, prop, where)
+                sparse[prop] = sample(spec, prop_schema, prop, where, required_only="request")
                 if prop in body_required:
                     required[prop] = sample(spec, prop_schema, prop, where, required_only="request")
                 kinds[prop] = "body"
@@ -299,6 +308,7 @@ def operation_samples(spec):
             "in": kinds,
             "values": values,
             "required": required,
+            "sparse": sparse,
             "idempotencyToken": token,
             "answer": answer,
             "bodySchema": spec.resolve(body)[1] if body is not None else None,
@@ -332,7 +342,11 @@ def send_all(ops, order, endpoint):
     records = {}
     for op_id in order:
         records[op_id] = {}
-        for pass_name, values_key in (("full", "values"), ("required", "required")):
+        for pass_name, values_key in (
+            ("full", "values"),
+            ("required", "required"),
+            ("sparse", "sparse"),
+        ):
             record = {"notes": []}
             records[op_id][pass_name] = record
             send_one(client, op_id, ops[op_id], ops[op_id][values_key], pass_name, record)

@@ -13,9 +13,9 @@
 //! `v.get::<types::InstanceSpec>("instanceSpec")` for nested types). The test fails when the spec
 //! has an operation this file does not call, or a value the call does not set.
 //!
-//! Each operation is sent twice by each SDK: with every parameter and field set, and with the
-//! required ones only (nested types too), which shows what an SDK sends on its own for what the
-//! caller left unset.
+//! Each operation is sent three times by each SDK: with every parameter and field set; with the
+//! required ones only (nested types too); with every one, but nested types with their required
+//! properties only. The last two show what an SDK sends on its own for what the caller left unset.
 //!
 //! What the comparison tolerates, each a habit of the Python SDK that JD Cloud's gateway ignores,
 //! and each counted in the report: its JSON body carries the path parameters too, and every
@@ -131,7 +131,7 @@ async fn call(client: &Client, op: &str, pass: Pass, v: &V) -> Option<Result<(),
         };
     }
     match pass {
-        Pass::Full => calls! {
+        Pass::Full | Pass::Sparse => calls! {
             "describeImageConstraintsBatch" => client
                 .describe_image_constraints_batch()
                 .region_id(v.s("regionId"))
@@ -997,12 +997,16 @@ fn skip_or_fail(why: &str) {
 
 // ---------------------------------------------------------------- the test
 
-/// Every parameter and field set, or the required ones only: the second shows what an SDK sends
-/// on its own (defaults, tokens) for what the caller left unset.
+/// Every parameter and field set, the required ones only, or every one with nested types sparse:
+/// the last two show what an SDK sends on its own (defaults, tokens) for what the caller left
+/// unset.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Pass {
     Full,
     Required,
+    /// Every parameter and field, but nested types with their required properties only: the
+    /// calls of `Full`, with other values.
+    Sparse,
 }
 
 impl Pass {
@@ -1011,6 +1015,7 @@ impl Pass {
         match self {
             Pass::Full => ("full", "values"),
             Pass::Required => ("required", "required"),
+            Pass::Sparse => ("sparse", "sparse"),
         }
     }
 }
@@ -1074,11 +1079,12 @@ async fn every_operation_goes_on_the_wire_as_the_official_python_sdk_sends_it() 
             .filter(|(_, place)| *place == "path")
             .map(|(name, _)| name.clone())
             .collect();
-        for pass in [Pass::Full, Pass::Required] {
+        for pass in [Pass::Full, Pass::Required, Pass::Sparse] {
             let (pass_name, values_key) = pass.names();
             let label = match pass {
                 Pass::Full => op.clone(),
                 Pass::Required => format!("{op} (required only)"),
+                Pass::Sparse => format!("{op} (nested types sparse)"),
             };
             let mut problems = Vec::new();
 
@@ -1198,8 +1204,8 @@ async fn every_operation_goes_on_the_wire_as_the_official_python_sdk_sends_it() 
     let agreeing = report.values().filter(|p| p.is_empty()).count();
     let _ = writeln!(
         text,
-        "{agreeing} of {} requests ({} operations, each with every parameter set and with the \
-         required ones only) {}",
+        "{agreeing} of {} requests ({} operations, each with every parameter set, with the \
+         required ones only, and with every one but nested types sparse) {}",
         report.len(),
         order.len(),
         if with_sdk {
