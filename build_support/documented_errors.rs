@@ -63,12 +63,15 @@ pub fn collect(spec: &OpenAPI) -> Result<DocumentedErrors, String> {
                     ));
                 };
                 let error = read(&id, name, example)?;
+                // One name is one kind: the spec's word on what one meaning is, however the
+                // pages spell it (`Parameter name and description missing`, `… name、description …`).
                 match all.iter().find(|e| e.name == error.name) {
-                    Some(known) if !known.same_meaning(&error) => {
+                    Some(known) if known.retryable != error.retryable => {
                         return Err(format!(
-                            "error example `{name}` of operation `{id}` means something else than \
-                             the one of the same name elsewhere in the spec (its message or \
-                             {RETRYABLE} differ); one name is one ErrorKind: rename one of them"
+                            "error example `{name}` of operation `{id}` is {}retryable, the one of \
+                             the same name elsewhere in the spec is not: one name is one ErrorKind, \
+                             give them the same {RETRYABLE} or rename one",
+                            if error.retryable { "" } else { "not " }
                         ))
                     }
                     Some(_) => {}
@@ -153,10 +156,6 @@ fn read(op: &str, name: &str, example: &openapiv3::Example) -> Result<Documented
 }
 
 impl DocumentedError {
-    fn same_meaning(&self, other: &DocumentedError) -> bool {
-        (self.meaning(), self.retryable) == (other.meaning(), other.retryable)
-    }
-
     fn same_row(&self, other: &DocumentedError) -> bool {
         (&self.name, self.status, &self.code, &self.message)
             == (&other.name, other.status, &other.code, &other.message)

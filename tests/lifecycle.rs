@@ -193,7 +193,7 @@ fn ids_and_total(result: &types::DescribeInstancesResult) -> (Vec<String>, u64) 
         .iter()
         .map(|i| i.instance_id.clone().expect("an instance has an id"))
         .collect();
-    (ids, result.total_count)
+    (ids, u64::try_from(result.total_count).expect("a count"))
 }
 
 fn strings(ids: &[&str]) -> Vec<String> {

@@ -696,6 +696,9 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     }
     schemas.insert("ErrorResponse".into(), error_response());
     schemas.insert("ErrorDetail".into(), error_detail());
+    for (name, schema) in schemas.iter_mut() {
+        shape_for_users(name, schema);
+    }
 
     let server_rows: Vec<&ErrorRow> = ops
         .iter()
@@ -730,6 +733,41 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         row_names,
         warnings,
     })
+}
+
+/// Two rules of the generated types' shape, on the finished schemas:
+/// - no `default` on an object's property: the SDK's types would then send the default though
+///   the caller set nothing (a `chargeOnStopped` the instance cannot take, say); the page's
+///   default stays in the description, and JD Cloud applies it;
+/// - in an operation's `…Result`, a property that is an object, and `totalCount`, are required:
+///   the page's answer always carries what it describes (`describeInstance`'s `instance`) and
+///   how many match, and a caller reads `resp.result.instance`, not an `Option` of it.
+fn shape_for_users(name: &str, schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let mut objects = Vec::new();
+    if let Some(Value::Object(props)) = object.get_mut("properties") {
+        for (prop, value) in props.iter_mut() {
+            if let Some(p) = value.as_object_mut() {
+                p.remove("default");
+                if p.contains_key("$ref") || prop == "totalCount" {
+                    objects.push(prop.clone());
+                }
+            }
+        }
+    }
+    if !name.ends_with("Result") || objects.is_empty() {
+        return;
+    }
+    let required = object.entry("required").or_insert_with(|| json!([]));
+    if let Some(list) = required.as_array_mut() {
+        for prop in objects {
+            if !list.iter().any(|r| r == &Value::String(prop.clone())) {
+                list.push(prop.into());
+            }
+        }
+    }
 }
 
 /// The name a page gives the type that became `schema` for operation `op`.
