@@ -1245,7 +1245,7 @@ fn drop_made_token(rust: &mut Wire, python: &Wire, token: &str) -> bool {
         return false;
     }
     let before = rust.query.len();
-    rust.query.retain(|(k, v)| !(k == token && !v.is_empty()));
+    rust.query.retain(|(k, v)| k != token || v.is_empty());
     if rust.query.len() != before {
         return true;
     }
