@@ -16,11 +16,8 @@
 
 use std::time::{Duration, Instant};
 
+use jdcloud_vm::{types::Filter, Client, Credentials, Error};
 use jdcloud_vm_emulator::{Emulator, EmulatorState};
-use jdcloud_vm::{
-    types::Filter,
-    Client, Credentials, Error,
-};
 
 /// The emulator's demo world: two running instances in one VPC, each with its primary
 /// interface, and one free interface.

@@ -163,10 +163,7 @@ impl Error {
     }
 
     #[doc(hidden)]
-    pub fn with_source(
-        mut self,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Error {
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
         self.inner.source = Some(Arc::new(source));
         self
     }

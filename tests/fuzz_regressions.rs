@@ -42,11 +42,11 @@ fn every_control_character_in_a_code_becomes_a_space() {
 mod emulator {
     use std::time::{Duration, SystemTime};
 
-    use jdcloud_vm_emulator::{Emulator, EmulatorState};
     use jdcloud_vm::{
         signing::{sign, SignableRequest, SigningAlgorithm},
         Credentials,
     };
+    use jdcloud_vm_emulator::{Emulator, EmulatorState};
     use tokio::{
         io::{AsyncReadExt, AsyncWriteExt},
         net::TcpStream,

@@ -14,10 +14,8 @@ use std::{
 };
 
 use common::Captured;
+use jdcloud_vm::{types, Client, Credentials, Error, ErrorKind, RetryConfig};
 use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
-use jdcloud_vm::{
-    types, Client, Credentials, Error, ErrorKind, RetryConfig,
-};
 
 const REGION: &str = "cn-north-1";
 /// Long enough that a few unoptimised requests on a loaded machine fit inside it.

@@ -3,8 +3,8 @@
 
 use std::net::TcpListener;
 
-use jdcloud_vm_emulator::{Emulator, EmulatorState};
 use jdcloud_vm::{Client, Credentials, ErrorKind, RetryConfig};
+use jdcloud_vm_emulator::{Emulator, EmulatorState};
 
 const STATE: &str = r#"{
   "credentials": [{"access_key": "AK", "secret_key": "SK"}],

@@ -5,11 +5,11 @@ mod plain_http;
 
 use std::time::{Duration, SystemTime};
 
-use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
     signing::{sign, SignableRequest, SigningAlgorithm},
     Client, Credentials, Error, ErrorKind, RetryConfig,
 };
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 
 const REGION: &str = "cn-north-1";
 

@@ -7,11 +7,11 @@ mod plain_http;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
     signing::{sign, SignableRequest, SigningAlgorithm},
     Client, Credentials, RetryConfig,
 };
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,

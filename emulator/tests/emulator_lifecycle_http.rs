@@ -7,11 +7,11 @@ mod plain_http;
 
 use std::time::{Duration, Instant, SystemTime};
 
-use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use jdcloud_vm::{
     signing::{format_date, sign, SignableRequest, SigningAlgorithm},
     Credentials,
 };
+use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
 use serde_json::{json, Value};
 
 const REGION: &str = "cn-north-1";

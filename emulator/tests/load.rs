@@ -14,10 +14,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use jdcloud_vm::{Client, Credentials, ErrorKind, RetryConfig};
 use jdcloud_vm_emulator::{Emulator, EmulatorConfig, EmulatorState};
-use jdcloud_vm::{
-    Client, Credentials, ErrorKind, RetryConfig,
-};
 use tokio::{sync::Semaphore, task::JoinSet};
 
 const CALLS: usize = 4_000;

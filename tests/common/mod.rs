@@ -98,13 +98,19 @@ pub fn documented_errors() -> Vec<DocumentedError> {
     out
 }
 
-/// The spec's example of the 200 answer.
+/// The spec's example of the 200 answer, or, as the imported spec leaves the pages' examples out
+/// (they contradict the tables in places), the answer the page documents: a request id.
 pub fn success_example() -> serde_json::Value {
     let spec = spec();
     let example = &spec["paths"]
         ["/regions/{regionId}/instances/{instanceId}:attachNetworkInterface"]["post"]["responses"]
         ["200"]["content"]["application/json"]["example"];
-    serde_json::to_value(example).expect("JSON")
+    match serde_json::to_value(example).expect("JSON") {
+        serde_json::Value::Null => {
+            serde_json::json!({"requestId": "c2hmmaan8w06w19qcdfuic4w03f7ft2d"})
+        }
+        example => example,
+    }
 }
 
 /// Matches a request whose `Authorization` is a correct JD Cloud signature, by `credentials`,

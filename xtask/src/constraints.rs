@@ -221,7 +221,9 @@ fn lengths(d: &str) -> (Option<u64>, Option<u64>) {
         for (i, _) in d.match_indices(prefix) {
             let rest = &d[i + prefix.len()..];
             let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            if !n.is_empty() && (rest[n.len()..].starts_with("个字符") || rest[n.len()..].starts_with("字符")) {
+            if !n.is_empty()
+                && (rest[n.len()..].starts_with("个字符") || rest[n.len()..].starts_with("字符"))
+            {
                 max = n.parse().ok();
                 count += 1;
             }
@@ -244,7 +246,10 @@ mod tests {
         assert_eq!((c.minimum, c.maximum), (Some(10), Some(100)));
         assert_eq!(c.default, Some(20.into()));
         let c = read("取值范围：`[1,100]`；默认值：`1`。\n如果…", Scalar::Integer);
-        assert_eq!((c.minimum, c.maximum, c.default), (Some(1), Some(100), Some(1.into())));
+        assert_eq!(
+            (c.minimum, c.maximum, c.default),
+            (Some(1), Some(100), Some(1.into()))
+        );
         let c = read("默认值：`diskSizeGB*30`", Scalar::Integer);
         assert_eq!(c.default, None);
         let c = read(
@@ -253,9 +258,15 @@ mod tests {
         );
         assert_eq!(c.values, ["keepCharging", "stopCharging"]);
         assert_eq!(c.default, Some("keepCharging".into()));
-        let c = read("取值范围：`Ubuntu、CentOS、Windows Server`。", Scalar::String);
+        let c = read(
+            "取值范围：`Ubuntu、CentOS、Windows Server`。",
+            Scalar::String,
+        );
         assert_eq!(c.values, ["Ubuntu", "CentOS", "Windows Server"]);
-        let c = read("可选值：`ImportImage`：镜像导入、`ExportImage`：镜像导出", Scalar::String);
+        let c = read(
+            "可选值：`ImportImage`：镜像导入、`ExportImage`：镜像导出",
+            Scalar::String,
+        );
         assert_eq!(c.values, ["ImportImage", "ExportImage"]);
         let c = read("镜像名称，长度为2~32个字符，只允许中文。", Scalar::String);
         assert_eq!((c.min_length, c.max_length), (Some(2), Some(32)));

@@ -6,6 +6,7 @@ mod constraints;
 mod names;
 mod overlay;
 mod page;
+mod readme;
 mod spec;
 mod yaml;
 
@@ -46,22 +47,35 @@ fn import(check: bool) -> Result<(), String> {
     }
     let text = render(&built.document);
     let target = root.join("spec/vm.yaml");
+    let readme_path = root.join("README.md");
+    let readme =
+        fs::read_to_string(&readme_path).map_err(|e| format!("{}: {e}", readme_path.display()))?;
+    let new_readme = readme::with_table(&readme, &built.document)?;
     if check {
-        let committed = fs::read_to_string(&target)
-            .map_err(|e| format!("{}: {e}", target.display()))?;
+        let committed =
+            fs::read_to_string(&target).map_err(|e| format!("{}: {e}", target.display()))?;
         if committed != text {
             return Err(format!(
                 "spec/vm.yaml is not what the pages and spec/overlay.yaml make:\n{}\nrun `cargo xtask import` and commit the result",
                 diff_summary(&committed, &text)
             ));
         }
-        println!("spec/vm.yaml is what spec/pages and spec/overlay.yaml make");
+        if readme != new_readme {
+            return Err(
+                "README.md's table of operations is not the spec's: run `cargo xtask import` and commit the result"
+                    .to_owned(),
+            );
+        }
+        println!(
+            "spec/vm.yaml and README.md's table are what spec/pages and spec/overlay.yaml make"
+        );
         return Ok(());
     }
     fs::write(&target, &text).map_err(|e| format!("{}: {e}", target.display()))?;
+    fs::write(&readme_path, &new_readme).map_err(|e| format!("{}: {e}", readme_path.display()))?;
     let ops = built.errors.len();
     println!(
-        "wrote spec/vm.yaml: {} lines, {} operations with documented errors",
+        "wrote spec/vm.yaml: {} lines, {} operations with documented errors; README.md's table of operations",
         text.lines().count(),
         ops
     );
@@ -102,14 +116,20 @@ pub fn operations(
     }
     let mut ops = Vec::new();
     for (id, pages) in zh_by {
-        let folder = pages[0].file.split('/').next().unwrap_or_default().to_owned();
+        let folder = pages[0]
+            .file
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         let tag = match overlay.operation_tags.get(&id) {
             Some(t) => t.value.clone(),
-            None => overlay
-                .tags
-                .get(&folder)
-                .cloned()
-                .ok_or_else(|| format!("{}: no tag for folder `{folder}` in spec/overlay.yaml tags", pages[0].file))?,
+            None => overlay.tags.get(&folder).cloned().ok_or_else(|| {
+                format!(
+                    "{}: no tag for folder `{folder}` in spec/overlay.yaml tags",
+                    pages[0].file
+                )
+            })?,
         };
         let en = en_by.remove(&id).map(spec::merge);
         ops.push(spec::Operation {
@@ -129,7 +149,9 @@ pub fn operations(
             .operation_tags
             .get(id)
             .map(|t| t.value.clone())
-            .ok_or_else(|| format!("spec/overlay.yaml: operation `{id}` needs an operation_tags entry"))?;
+            .ok_or_else(|| {
+                format!("spec/overlay.yaml: operation `{id}` needs an operation_tags entry")
+            })?;
         ops.push(spec::Operation {
             id: id.clone(),
             tag,

@@ -123,12 +123,18 @@ mod tests {
             normalise("Instance 'xx' not found."),
             normalise("Instance 'xx' not found")
         );
-        assert_eq!(derive("Instance 'xx' not found.", false), "InstanceNotFound");
+        assert_eq!(
+            derive("Instance 'xx' not found.", false),
+            "InstanceNotFound"
+        );
         assert_eq!(
             normalise("KeyPair 'xx' not found"),
             normalise("Keypair 'xx' not found")
         );
-        assert_eq!(derive("ElasticIpId xxx not found", false), "ElasticIpIdNotFound");
+        assert_eq!(
+            derive("ElasticIpId xxx not found", false),
+            "ElasticIpIdNotFound"
+        );
         assert_eq!(
             normalise("Parameter name、description missing"),
             normalise("Parameter name and description missing")

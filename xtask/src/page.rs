@@ -403,9 +403,7 @@ fn fields(file: &str, t: &Table) -> Result<Vec<Field>, String> {
             name: n,
             ty,
             required: req,
-            description: get(row, desc)
-                .map(|c| tidy(&c.md))
-                .unwrap_or_default(),
+            description: get(row, desc).map(|c| tidy(&c.md)).unwrap_or_default(),
             default: get(row, default)
                 .map(|c| c.plain.trim().to_owned())
                 .unwrap_or_default(),

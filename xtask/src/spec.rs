@@ -143,10 +143,10 @@ pub fn merge(mut pages: Vec<Page>) -> Page {
 
 fn compatible(a: &[Field], b: &[Field]) -> bool {
     a.iter().all(|f| {
-        b.iter()
-            .find(|g| g.name == f.name)
-            .is_none_or(|g| split_type(&g.ty).0.to_lowercase() == split_type(&f.ty).0.to_lowercase()
-                && split_type(&g.ty).1 == split_type(&f.ty).1)
+        b.iter().find(|g| g.name == f.name).is_none_or(|g| {
+            split_type(&g.ty).0.to_lowercase() == split_type(&f.ty).0.to_lowercase()
+                && split_type(&g.ty).1 == split_type(&f.ty).1
+        })
     })
 }
 
@@ -239,7 +239,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn en_type_field(&self, op: &str, type_name: &str, field: &str) -> String {
-        let Some(en) = self.ops.iter().find(|o| o.id == op).and_then(|o| o.en.as_ref()) else {
+        let Some(en) = self
+            .ops
+            .iter()
+            .find(|o| o.id == op)
+            .and_then(|o| o.en.as_ref())
+        else {
             return String::new();
         };
         en.request_types
@@ -254,14 +259,26 @@ impl Ctx<'_> {
 
     /// The schema of one field or parameter. `request`: constraints read from the description
     /// apply (request-only schemas and parameters); response fields stay open.
-    fn field_schema(&mut self, op: &str, f: &Field, description: &str, request: bool, with_description: bool) -> Value {
+    fn field_schema(
+        &mut self,
+        op: &str,
+        f: &Field,
+        description: &str,
+        request: bool,
+        with_description: bool,
+    ) -> Value {
         let (base, array) = split_type(&f.ty);
         let mut item = Map::new();
         match scalar(&base) {
             Some(s) => {
                 item.insert("type".into(), scalar_type(s).into());
                 if request {
-                    let c = constraints::read(&f.description, s);
+                    let mut c = constraints::read(&f.description, s);
+                    // Pages are numbered from 1 (页码, 默认为1, on every paged page); the
+                    // descriptions state no range, and a 0 is not a page.
+                    if f.name == "pageNumber" && c.minimum.is_none() {
+                        c.minimum = Some(1);
+                    }
                     if !c.values.is_empty() && !array {
                         item.insert("enum".into(), json!(c.values));
                     }
@@ -432,9 +449,9 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                 .map(|q| q.description.clone())
                 .unwrap_or_default();
             let description = bilingual(&p.description, &en_p);
-            id_schemas.entry(schema.clone()).or_insert_with(|| {
-                id_schema(&description)
-            });
+            id_schemas
+                .entry(schema.clone())
+                .or_insert_with(|| id_schema(&description));
             params.push(json!({
                 "name": p.name,
                 "in": "path",
@@ -462,7 +479,10 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                     m.insert("x-jdcloud-indexed".into(), true.into());
                 }
                 if p.name == "filters" {
-                    m.insert("x-jdcloud-filters".into(), json!(filter_names(&p.description)));
+                    m.insert(
+                        "x-jdcloud-filters".into(),
+                        json!(filter_names(&p.description)),
+                    );
                 }
                 if p.name == "clientToken" {
                     m.insert("x-jdcloud-idempotency-token".into(), true.into());
@@ -630,7 +650,10 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         let method = op.zh.method.to_lowercase();
         let item = paths.entry(op.zh.path.clone()).or_default();
         if item.contains_key(&method) {
-            return Err(format!("{id}: {method} {} is taken by another operation", op.zh.path));
+            return Err(format!(
+                "{id}: {method} {} is taken by another operation",
+                op.zh.path
+            ));
         }
         item.insert(method, Value::Object(o));
     }
@@ -673,7 +696,10 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             if request_only && all_required {
                 required.push(name.clone());
             }
-            props.insert(name.clone(), cx.field_schema(&d.op, f, &d_text, request_only, true));
+            props.insert(
+                name.clone(),
+                cx.field_schema(&d.op, f, &d_text, request_only, true),
+            );
         }
         let mut s = Map::new();
         s.insert("type".into(), "object".into());
@@ -690,7 +716,9 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     schemas.extend(op_schemas);
     for (k, v) in nested {
         if schemas.contains_key(&k) {
-            return Err(format!("schema `{k}`: a nested type takes the name of an operation's or an ID's schema"));
+            return Err(format!(
+                "schema `{k}`: a nested type takes the name of an operation's or an ID's schema"
+            ));
         }
         schemas.insert(k, v);
     }
@@ -802,7 +830,9 @@ pub fn filter_names(description: &str) -> Vec<String> {
             n
         };
         if !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
             && !out.contains(&name)
         {
             out.push(name);
@@ -852,7 +882,10 @@ fn server_error(rows: &[&ErrorRow]) -> Result<Value, String> {
             .ok_or_else(|| format!("no page documents a 500 {code} row"))
     };
     let mut examples = Map::new();
-    for (name, code) in [("InternalServerError", "INTERNAL"), ("UnknownServerError", "UNKNOWN")] {
+    for (name, code) in [
+        ("InternalServerError", "INTERNAL"),
+        ("UnknownServerError", "UNKNOWN"),
+    ] {
         let r = find(code)?;
         examples.insert(
             name.into(),
@@ -902,10 +935,12 @@ fn error_detail() -> Value {
 /// Applies the overlay's `fields` and `corrections` to the operations.
 pub fn apply_fields(ops: &mut [Operation], overlay: &Overlay) -> Result<(), String> {
     for f in &overlay.fields {
-        let (owner, name) = f
-            .at
-            .split_once('.')
-            .ok_or_else(|| format!("overlay fields: `{}` is not <op>.<field> or <Type>.<field>", f.at))?;
+        let (owner, name) = f.at.split_once('.').ok_or_else(|| {
+            format!(
+                "overlay fields: `{}` is not <op>.<field> or <Type>.<field>",
+                f.at
+            )
+        })?;
         let field = Field {
             name: name.to_owned(),
             ty: f.ty.clone(),
@@ -984,4 +1019,3 @@ pub fn apply_fields(ops: &mut [Operation], overlay: &Overlay) -> Result<(), Stri
     }
     Ok(())
 }
-

@@ -83,7 +83,10 @@ fn the_seed_page_alone_imports_to_the_hand_written_attach_network_interface() {
         new_op["requestBody"]["content"]["application/json"]["schema"],
         old_op["requestBody"]["content"]["application/json"]["schema"]
     );
-    assert_eq!(new_op["requestBody"]["required"], old_op["requestBody"]["required"]);
+    assert_eq!(
+        new_op["requestBody"]["required"],
+        old_op["requestBody"]["required"]
+    );
     assert_eq!(
         new_op["responses"]["200"]["content"]["application/json"]["schema"],
         old_op["responses"]["200"]["content"]["application/json"]["schema"]
@@ -100,7 +103,12 @@ fn the_seed_page_alone_imports_to_the_hand_written_attach_network_interface() {
         assert_eq!(n["type"], o["type"], "{name}");
         assert_eq!(n["required"], o["required"], "{name}");
         let keys = |v: &Value| -> Vec<String> {
-            v["properties"].as_object().unwrap().keys().cloned().collect()
+            v["properties"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect()
         };
         assert_eq!(keys(&n), keys(&o), "{name}");
         for k in keys(&o) {
@@ -123,7 +131,13 @@ fn the_seed_page_alone_imports_to_the_hand_written_attach_network_interface() {
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, v)| (k.clone(), v["value"]["error"].clone(), v["x-retryable"].clone()))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    v["value"]["error"].clone(),
+                    v["x-retryable"].clone(),
+                )
+            })
             .collect()
     };
     assert_eq!(errors(new_op), errors(old_op));
@@ -153,7 +167,11 @@ fn an_escaped_pipe_stays_in_its_cell() {
     assert_eq!(p.params.len(), 2);
     assert_eq!(p.params[0].name, "password");
     assert_eq!(p.params[0].ty, "String");
-    assert!(p.params[0].description.contains("+=|{}"), "{}", p.params[0].description);
+    assert!(
+        p.params[0].description.contains("+=|{}"),
+        "{}",
+        p.params[0].description
+    );
     assert_eq!(p.params[1].name, "next");
     assert!(p.params[1].required);
 }
@@ -166,7 +184,12 @@ fn br_lists_become_lines_and_values() {
     let d = &p.params[0].description;
     assert_eq!(
         d.lines().collect::<Vec<_>>(),
-        ["停机不计费模式。", "可选值：", "`keepCharging`（默认值）：停机后保持计费。", "`stopCharging`：停机后停止计费。"]
+        [
+            "停机不计费模式。",
+            "可选值：",
+            "`keepCharging`（默认值）：停机后保持计费。",
+            "`stopCharging`：停机后停止计费。"
+        ]
     );
     let c = crate::constraints::read(d, crate::constraints::Scalar::String);
     assert_eq!(c.values, ["keepCharging", "stopCharging"]);
@@ -185,17 +208,30 @@ fn nested_types_resolve_by_link_text_not_anchor() {
     let names: Vec<&str> = p.request_types.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["InstanceSpec", "DiskSpec", "ChargeSpec"]);
     let overlay = overlay_for_one_page();
-    let mut ops = crate::operations(vec![p], vec![], &Overlay {
-        tags: [("Test".to_owned(), "instance".to_owned())].into(),
-        ..overlay_for_one_page()
-    })
+    let mut ops = crate::operations(
+        vec![p],
+        vec![],
+        &Overlay {
+            tags: [("Test".to_owned(), "instance".to_owned())].into(),
+            ..overlay_for_one_page()
+        },
+    )
     .unwrap();
     ops[0].tag = "instance".into();
     let built = spec::build(ops, &overlay).unwrap();
     let s = &built.document["components"]["schemas"];
-    assert_eq!(s["InstanceSpec"]["properties"]["disk"]["$ref"], "#/components/schemas/DiskSpec");
-    assert_eq!(s["InstanceSpec"]["properties"]["charge"]["$ref"], "#/components/schemas/ChargeSpec");
-    assert_eq!(s["OpRequest"]["properties"]["disks"]["items"]["$ref"], "#/components/schemas/DiskSpec");
+    assert_eq!(
+        s["InstanceSpec"]["properties"]["disk"]["$ref"],
+        "#/components/schemas/DiskSpec"
+    );
+    assert_eq!(
+        s["InstanceSpec"]["properties"]["charge"]["$ref"],
+        "#/components/schemas/ChargeSpec"
+    );
+    assert_eq!(
+        s["OpRequest"]["properties"]["disks"]["items"]["$ref"],
+        "#/components/schemas/DiskSpec"
+    );
     assert_eq!(s["DiskSpec"]["properties"]["diskSizeGB"]["minimum"], 20);
     assert_eq!(s["DiskSpec"]["required"], serde_json::json!(["diskSizeGB"]));
     assert!(built.warnings.is_empty(), "{:?}", built.warnings);
@@ -328,7 +364,10 @@ fn every_error_row_of_every_page_has_a_name_of_its_own() {
             !names::RESERVED.contains(&name.as_str()),
             "{name}: a hand-written catch-all"
         );
-        assert!(name.len() <= 40, "{name}: give it a shorter name in the overlay");
+        assert!(
+            name.len() <= 40,
+            "{name}: give it a shorter name in the overlay"
+        );
         meanings
             .entry(name)
             .or_default()

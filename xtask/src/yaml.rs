@@ -137,10 +137,16 @@ fn plain_ok(s: &str) -> bool {
         return false;
     }
     let lower = s.to_lowercase();
-    if ["true", "false", "null", "yes", "no", "on", "off", "~", "y", "n"].contains(&lower.as_str()) {
+    if [
+        "true", "false", "null", "yes", "no", "on", "off", "~", "y", "n",
+    ]
+    .contains(&lower.as_str())
+    {
         return false;
     }
-    if s.parse::<f64>().is_ok() || s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '+' || c == '-') {
+    if s.parse::<f64>().is_ok()
+        || s.starts_with(|c: char| c.is_ascii_digit() || c == '.' || c == '+' || c == '-')
+    {
         return false;
     }
     let first = s.chars().next().unwrap();

@@ -147,8 +147,14 @@ mod tests {
 
     #[test]
     fn flags_parse_in_both_forms() {
-        let a = parse(&["--state", "s.json", "--listen=127.0.0.1:9000", "--task-duration", "0.5"])
-            .unwrap();
+        let a = parse(&[
+            "--state",
+            "s.json",
+            "--listen=127.0.0.1:9000",
+            "--task-duration",
+            "0.5",
+        ])
+        .unwrap();
         assert_eq!(a.state.as_deref(), Some(std::path::Path::new("s.json")));
         let config = a.config();
         assert_eq!(config.listen.port(), 9000);
@@ -163,8 +169,14 @@ mod tests {
     fn mistakes_are_explained() {
         assert!(parse(&["--state"]).is_err());
         assert!(parse(&["--listen", "localhost"]).is_err());
-        assert!(parse(&["--bogus"]).unwrap_err().to_string().contains("--bogus"));
-        assert!(parse(&["--task-duration=-1"]).unwrap_err().to_string().contains("seconds"));
+        assert!(parse(&["--bogus"])
+            .unwrap_err()
+            .to_string()
+            .contains("--bogus"));
+        assert!(parse(&["--task-duration=-1"])
+            .unwrap_err()
+            .to_string()
+            .contains("seconds"));
         assert!(parse(&["--task-duration-ms", "0.5"]).is_err());
     }
 }
