@@ -7,7 +7,7 @@ same values through jdcloud-vm, and compares the two captures request by request
 
 Usage:
   python_sdk_differential.py --spec spec/vm.yaml --out FILE [--endpoint http://127.0.0.1:PORT]
-  python_sdk_differential.py --spec spec/vm.yaml --rust-draft [OPERATION...]
+  python_sdk_differential.py --spec spec/vm.yaml --rust-draft [--required] [OPERATION...]
 
 --out writes, for every operation (in the spec's order): its method and path template, where each
 parameter goes (`in`), three sets of values by the spec's names: `values`, one for every parameter
@@ -18,14 +18,15 @@ one); `sparse`, every parameter and field but nested types with their required p
 minimal answer valid for the operation's 200 schema (`answer`: its required fields only, for the
 Rust client to decode).
 
-With --endpoint it also sends each operation, once per set of values, through the official SDK (`<Op>Parameters`: required
-parameters in the constructor, the others through their `setX`; nested objects as dicts, which the
-SDK serialises as it does its model classes, through `__dict__`), one after the other, no retries
-(the SDK's client has none), each with an `x-differential-operation` header naming it and the set (the capture
-server's only way to tell them apart; headers are not compared), and records under `python` what
-the SDK raised, if anything, and anything of note
-(a parameter the SDK has no setter for is set as an attribute, which the SDK serialises alike, and
-noted).
+With --endpoint it also sends each operation, once per set of values, through the official SDK:
+`<Op>Parameters` with the required parameters in its constructor and the others through their
+`setX`; a nested type as an instance of the SDK's model class of that name when it takes the fields
+given, else as a dict, which the SDK serialises alike (through `__dict__`), and a note saying why.
+One request after the other, no retries (the SDK's client has none), each with an
+`x-differential-operation` header naming the operation and the set of values (the capture server's
+only way to tell them apart; headers are not compared). Under `python`, per set: what the SDK
+raised, if anything, and the notes (a parameter the SDK has no setter for is set as an attribute,
+which the SDK serialises alike, and noted).
 
 --rust-draft prints, for the operations named (all when none), a draft of the call block
 tests/differential.rs needs for each (with --required, of its block with the required setters
@@ -35,7 +36,8 @@ Values satisfy the spec's constraints: `example` when it does, else one made fro
 the first value (arrays of enums: the first two); integers within minimum/maximum, picked by the
 name's CRC and, when the range allows, not the default (a value equal to the default would hide a
 setter that drops it); strings within minLength/maxLength and matching `pattern` (checked with
-Python's `re`), with a space, `/`, `+` and `é` when they may; booleans true. A value that cannot be made is an error naming the field, never a guess.
+Python's `re`), with a space, `/`, `+` and `é` when they may; booleans true. A value that cannot
+be made is an error naming the field, never a guess.
 """
 
 import argparse
@@ -158,7 +160,11 @@ def string_value(spec_schema, name, index, where):
     if "pattern" in s:
         candidates += ["%s-%s" % (base, suffix), base + suffix, suffix + base, "a" + suffix]
     else:
-        candidates += ["%s %s/+é" % (base, suffix), "%s %s" % (base, suffix), "%s-%s" % (base, suffix)]
+        candidates += [
+            "%s %s/+é" % (base, suffix),
+            "%s %s" % (base, suffix),
+            "%s-%s" % (base, suffix),
+        ]
     for c in candidates:
         c = str(c)
         if "maxLength" in s and len(c) > s["maxLength"]:
@@ -235,7 +241,9 @@ def sample(spec, node, name, where, index=0, required_only=False, depth=0):
         else:
             count = max(min(2, s.get("maxItems", 2)), s.get("minItems", 0))
         return [
-            sample(spec, s.get("items", {}), name, "%s[%d]" % (where, i), i, required_only, depth + 1)
+            sample(
+                spec, s.get("items", {}), name, "%s[%d]" % (where, i), i, required_only, depth + 1
+            )
             for i in range(count)
         ]
     if kind == "object":
@@ -266,8 +274,10 @@ def operation_samples(spec):
         required = {}
         sparse = {}
         kinds = {}
+        schemas = {}
         token = None
         for p in params:
+            schemas[p["name"]] = p.get("schema", {})
             where = "%s.%s" % (op_id, p["name"])
             values[p["name"]] = sample(spec, p.get("schema", {}), p["name"], where)
             sparse[p["name"]] = sample(
@@ -289,6 +299,7 @@ def operation_samples(spec):
                 if prop in values:
                     raise SystemExit("%s: %s is both a parameter and a body field" % (op_id, prop))
                 values[prop] = sample(spec, prop_schema, prop, where)
+                schemas[prop] = prop_schema
                 sparse[prop] = sample(spec, prop_schema, prop, where, required_only="request")
                 if prop in body_required:
                     required[prop] = sample(spec, prop_schema, prop, where, required_only="request")
@@ -300,7 +311,9 @@ def operation_samples(spec):
         answer_schema = spec.answer_schema(op)
         answer = {"requestId": "differential"}
         if answer_schema is not None:
-            answer = sample(spec, answer_schema, "answer", op_id + ".answer", required_only="answer")
+            answer = sample(
+                spec, answer_schema, "answer", op_id + ".answer", required_only="answer"
+            )
             answer["requestId"] = "differential"
         ops[op_id] = {
             "method": method,
@@ -311,6 +324,7 @@ def operation_samples(spec):
             "sparse": sparse,
             "idempotencyToken": token,
             "answer": answer,
+            "schemas": schemas,
             "bodySchema": spec.resolve(body)[1] if body is not None else None,
         }
         order.append(op_id)
@@ -324,7 +338,7 @@ def upper_first(name):
     return name[0].upper() + name[1:]
 
 
-def send_all(ops, order, endpoint):
+def send_all(spec, ops, order, endpoint):
     """Sends every operation through the official SDK, in `order`; returns {op: record}."""
     from urllib.parse import urlsplit
 
@@ -349,11 +363,67 @@ def send_all(ops, order, endpoint):
         ):
             record = {"notes": []}
             records[op_id][pass_name] = record
-            send_one(client, op_id, ops[op_id], ops[op_id][values_key], pass_name, record)
+            send_one(client, op_id, ops[op_id], ops[op_id][values_key], pass_name, record, spec)
     return records
 
 
-def send_one(client, op_id, op, values, pass_name, record):
+# Where the official SDK keeps the model classes of the VM API's nested types: its own, and the
+# services whose types it reuses (ChargeSpec, DiskSpec, NetworkInterfaceSpec, Filter, ...).
+MODEL_PACKAGES = ("vm", "common", "charge", "disk", "vpc")
+
+
+def model_class(type_name):
+    for package in MODEL_PACKAGES:
+        module_name = "jdcloud_sdk.services.%s.models.%s" % (package, type_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        cls = getattr(module, type_name, None)
+        if cls is not None:
+            return cls
+    return None
+
+
+def as_sdk_value(spec, node, value, where, notes):
+    """`value` (JSON) as a Python SDK user passes it: a nested type as an instance of the SDK's
+    model class of that name when there is one that takes every field given (its constructor's
+    keyword arguments); else as a dict, which the SDK serialises alike, and a note saying why."""
+    schema, ref_name = spec.resolve(node)
+    if isinstance(value, list):
+        items = schema.get("items", {})
+        return [
+            as_sdk_value(spec, items, v, "%s[%d]" % (where, i), notes)
+            for i, v in enumerate(value)
+        ]
+    if not isinstance(value, dict) or not schema.get("properties"):
+        return value
+    props = schema["properties"]
+    fields = {
+        k: as_sdk_value(spec, props[k], v, "%s.%s" % (where, k), notes) if k in props else v
+        for k, v in value.items()
+    }
+    if ref_name is None:
+        return fields
+    cls = model_class(ref_name)
+    if cls is None:
+        notes.append("%s: the SDK has no model %s: a dict" % (where, ref_name))
+        return fields
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(fields) - accepted)
+    if unknown:
+        notes.append("%s: the SDK's %s has no %s: a dict" % (where, ref_name, ", ".join(unknown)))
+        return fields
+    try:
+        return cls(**fields)
+    except TypeError as e:
+        notes.append(
+            "%s: the SDK's %s refused %s (%s): a dict" % (where, ref_name, sorted(fields), e)
+        )
+        return fields
+
+
+def send_one(client, op_id, op, values, pass_name, record, spec):
     """Sends one operation with `values` through the official SDK; what happened in `record`."""
     module_name = "jdcloud_sdk.services.vm.apis.%sRequest" % upper_first(op_id)
     try:
@@ -368,9 +438,16 @@ def send_one(client, op_id, op, values, pass_name, record):
         for n, p in inspect.signature(params_class.__init__).parameters.items()
         if n != "self" and p.kind == p.POSITIONAL_OR_KEYWORD
     ]
+    schemas = op["schemas"]
+    values = {
+        name: as_sdk_value(spec, schemas[name], value, name, record["notes"])
+        for name, value in values.items()
+    }
     missing = [n for n in ctor if n not in values]
     if missing:
-        record["error"] = "the SDK's constructor needs %s, which the spec does not require" % missing
+        record["error"] = (
+            "the SDK's constructor needs %s, which the spec does not require" % missing
+        )
         return
     params = params_class(**{n: values[n] for n in ctor})
     for name, value in values.items():
@@ -430,7 +507,8 @@ def rust_draft(spec, wanted, required_only):
         for p in spec.op_parameters(item, op):
             if required_only and not (p.get("required") or p["in"] == "path"):
                 continue
-            lines.append("            .%s(%s)" % (snake(p["name"]), rust_accessor(spec, p.get("schema", {}), p["name"])))
+            accessor = rust_accessor(spec, p.get("schema", {}), p["name"])
+            lines.append("            .%s(%s)" % (snake(p["name"]), accessor))
         body = spec.body_schema(op)
         if body is not None:
             body_schema, _ = spec.resolve(body)
@@ -438,7 +516,8 @@ def rust_draft(spec, wanted, required_only):
             for prop, prop_schema in (body_schema.get("properties") or {}).items():
                 if required_only and prop not in body_required:
                     continue
-                lines.append("            .%s(%s)" % (snake(prop), rust_accessor(spec, prop_schema, prop)))
+                accessor = rust_accessor(spec, prop_schema, prop)
+                lines.append("            .%s(%s)" % (snake(prop), accessor))
         lines[-1] += ";"
         print("\n".join(lines))
 
@@ -467,9 +546,11 @@ def main():
         return 2
     result = {"order": order, "operations": ops}
     if args.endpoint:
-        records = send_all(ops, order, args.endpoint)
+        records = send_all(spec, ops, order, args.endpoint)
         for op_id, record in records.items():
             ops[op_id]["python"] = record
+    for op in ops.values():
+        del op["schemas"]
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1, ensure_ascii=False)
     return 0
