@@ -93,7 +93,15 @@ pub fn render(doc: &serde_json::Value) -> String {
 pub fn build_from(spec_dir: &Path) -> Result<spec::Built, String> {
     let overlay_text = fs::read_to_string(spec_dir.join("overlay.yaml"))
         .map_err(|e| format!("spec/overlay.yaml: {e}"))?;
-    let overlay = overlay::parse(&overlay_text)?;
+    let mut overlay = overlay::parse(&overlay_text)?;
+    let english = spec_dir.join("english.yaml");
+    if english.exists() {
+        let text = fs::read_to_string(&english).map_err(|e| format!("spec/english.yaml: {e}"))?;
+        let more: overlay::English =
+            yaml_serde::from_str(&text).map_err(|e| format!("spec/english.yaml: {e}"))?;
+        overlay.english.operations.extend(more.operations);
+        overlay.english.texts.extend(more.texts);
+    }
     let zh = read_pages(&spec_dir.join("pages/zh"))?;
     let en = read_pages(&spec_dir.join("pages/en"))?;
     let ops = operations(zh, en, &overlay)?;

@@ -7,11 +7,20 @@
 //! same normalised message.
 
 /// The message with its variable parts, quotes, final period and case taken out: the key that
-/// tells whether two messages mean the same.
+/// tells whether two messages mean the same, as tests/errors_from_pages.rs tells it: case,
+/// quotes, a final period, the placeholders (`xx`, `'xx'`, `xxx`, wherever they stand) and the
+/// Chinese list comma (`name、description` is `name and description`) do not count. Other
+/// wordings of one meaning are one name only where the overlay's `error_names` says so.
 pub fn normalise(message: &str) -> String {
-    words(message)
-        .iter()
-        .map(|w| w.to_lowercase())
+    let lower = message
+        .to_ascii_lowercase()
+        .replace(['\'', '"'], "")
+        .replace('、', " and ");
+    lower
+        .trim()
+        .trim_end_matches('.')
+        .split_whitespace()
+        .filter(|w| *w != "xx" && *w != "xxx")
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -98,6 +107,7 @@ pub const RESERVED: &[&str] = &[
     "PermissionDenied",
     "NotFound",
     "Throttled",
+    "QuotaExceeded",
     "ServiceUnavailable",
     "InvalidInput",
     "Timeout",
@@ -138,6 +148,10 @@ mod tests {
         assert_eq!(
             normalise("Parameter name、description missing"),
             normalise("Parameter name and description missing")
+        );
+        assert_eq!(
+            normalise("Disk busy in 'xx'"),
+            normalise("Disk 'xx' busy in 'xx'")
         );
         assert_eq!(
             derive("Can't detach primaryNetworkInterface", false),

@@ -26,9 +26,19 @@ pub struct Overlay {
     /// Operations without a page (from the official Python SDK).
     #[serde(default)]
     pub operations: BTreeMap<String, OverlayOperation>,
+    /// Nested types no page defines (from the official Python SDK's models).
+    #[serde(default)]
+    pub types: Vec<OverlayType>,
     /// Fields the pages lack (from the official Python SDK).
     #[serde(default)]
     pub fields: Vec<AddField>,
+    /// English where no en page gives any: operations' descriptions, and field descriptions by
+    /// their Chinese text.
+    #[serde(default)]
+    pub english: English,
+    /// Filter names the pages do not list (from the official Python SDK's docstrings).
+    #[serde(default)]
+    pub filters: Vec<AddFilters>,
     /// Corrections of what a page says of one field.
     #[serde(default)]
     pub corrections: Vec<Correction>,
@@ -136,6 +146,26 @@ impl OverlayOperation {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct OverlayType {
+    pub name: String,
+    pub fields: Vec<Field>,
+    /// Used in answers (no enum, nothing required); else in requests.
+    #[serde(default)]
+    pub response: bool,
+    pub reason: String,
+}
+
+impl OverlayType {
+    pub fn def(&self) -> TypeDef {
+        TypeDef {
+            name: self.name.clone(),
+            fields: self.fields.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddField {
     /// `<op>.<param>` (a parameter of an operation) or `<TypeName>.<field>` (a field of a
     /// nested type, wherever it is defined).
@@ -145,6 +175,33 @@ pub struct AddField {
     #[serde(default)]
     pub required: bool,
     pub description: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct English {
+    /// Operation → its English description (operations without an en page).
+    #[serde(default)]
+    pub operations: BTreeMap<String, String>,
+    /// Field descriptions: the Chinese text as the page writes it → English.
+    #[serde(default)]
+    pub texts: Vec<Translation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddFilters {
+    /// The operation whose `filters` parameter takes them.
+    pub at: String,
+    pub names: Vec<String>,
     pub reason: String,
 }
 

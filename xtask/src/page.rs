@@ -122,7 +122,7 @@ struct Table {
 
 fn is_br(html: &str) -> bool {
     let h = html.trim().to_lowercase();
-    h.starts_with("<br") && h.ends_with('>')
+    (h.starts_with("<br") || h.starts_with("</br")) && h.ends_with('>')
 }
 
 /// Reads a page. `file` names it in messages and in [`Page::file`].
@@ -296,8 +296,8 @@ pub fn parse(file: &str, text: &str) -> Result<Page, String> {
             .collect::<Vec<_>>()
             .join("\n\n")
     };
-    page.description = tidy(&raw(Section::Description));
-    page.notes = tidy(&raw(Section::Notes));
+    page.description = tidy(&br_to_newline(&raw(Section::Description)));
+    page.notes = tidy(&br_to_newline(&raw(Section::Notes)));
     page.method = paragraphs
         .iter()
         .find(|(s, _)| *s == Section::Method)
@@ -337,10 +337,46 @@ pub fn parse(file: &str, text: &str) -> Result<Page, String> {
     Ok(page)
 }
 
+/// `<br>`, `<br/>`, `<br />` (any case) as line breaks.
+fn br_to_newline(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        match tail.find('>') {
+            Some(end) if is_br(&tail[..=end]) => {
+                out.push('\n');
+                rest = &tail[end + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The Markdown of a section, each line trimmed: no line is indented (rustdoc would take four
 /// spaces for a code block, a doctest).
 pub fn tidy(md: &str) -> String {
-    let lines: Vec<&str> = md.lines().map(str::trim).collect();
+    // Nested list items keep two spaces of indentation, never four.
+    let lines: Vec<String> = md
+        .trim()
+        .lines()
+        .map(|l| {
+            let indent = l.len() - l.trim_start().len();
+            let l = l.trim();
+            if indent >= 2 && l.starts_with(['-', '*']) {
+                format!("  {l}")
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect();
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
     let mut out: Vec<&str> = Vec::new();
     for l in lines {
         if l.is_empty() && out.last().is_none_or(|p| p.is_empty()) {

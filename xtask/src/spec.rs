@@ -94,10 +94,143 @@ fn scalar_type(s: Scalar) -> &'static str {
     }
 }
 
+/// Link targets as rustdoc and a reader can follow them: a page-relative target
+/// (`createInstances#user-content-1`) becomes the docs page of that operation, a target without
+/// its scheme (`docs.jdcloud.com/…`) gets `https://`, a bare anchor (`#x`) the page itself.
+pub fn absolute_links(md: &str) -> String {
+    let mut out = String::with_capacity(md.len());
+    let mut rest = md;
+    while let Some(i) = rest.find("](") {
+        out.push_str(&rest[..i + 2]);
+        rest = &rest[i + 2..];
+        let Some(end) = rest.find(')') else { break };
+        let dest = &rest[..end];
+        let fixed = if dest.starts_with("http://")
+            || dest.starts_with("https://")
+            || dest.starts_with("mailto:")
+        {
+            dest.to_owned()
+        } else if dest.starts_with("docs.jdcloud.com") || dest.starts_with("www.") {
+            format!("https://{dest}")
+        } else {
+            let page = dest.split('#').next().unwrap_or_default();
+            if page.is_empty() || page.contains(['/', ' ']) {
+                "https://docs.jdcloud.com/cn/virtual-machines/api".to_owned()
+            } else {
+                format!(
+                    "https://docs.jdcloud.com/cn/virtual-machines/api/{}",
+                    page.trim_end_matches(".md").to_lowercase()
+                )
+            }
+        };
+        out.push_str(&fixed);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `[start_number]` outside code and not a link: escaped, or rustdoc takes it for a link to an
+/// item and fails on it.
+pub fn escape_shortcut_links(md: &str) -> String {
+    let chars: Vec<char> = md.chars().collect();
+    let mut out = String::with_capacity(md.len());
+    let mut in_code = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '`' {
+            in_code = !in_code;
+        }
+        if c == '[' && !in_code && (i == 0 || chars[i - 1] != '\\') {
+            if let Some(len) = chars[i + 1..].iter().position(|&c| c == ']') {
+                let inner: String = chars[i + 1..i + 1 + len].iter().collect();
+                let next = chars.get(i + len + 2).copied();
+                let path_like = !inner.is_empty()
+                    && inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && inner
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_:.".contains(c));
+                if path_like && next != Some('(') && next != Some('[') {
+                    out.push_str(&format!("\\[{inner}\\]"));
+                    i += len + 2;
+                    continue;
+                }
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// The first sentence of a line (up to `。` or `. `), for summaries.
+fn first_sentence(line: &str) -> String {
+    let line = line.trim();
+    let cut = [
+        line.find('。').map(|i| i + '。'.len_utf8()),
+        line.find(". ").map(|i| i + 1),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(line.len());
+    escape_shortcut_links(&absolute_links(line[..cut].trim()))
+}
+
+/// The English a page pair gives each Chinese field description: where a field has no English
+/// of its own (no en page, or an empty cell), the English of the same Chinese text elsewhere.
+fn english_by_chinese(ops: &[Operation]) -> BTreeMap<String, String> {
+    let mut dict = BTreeMap::new();
+    for op in ops {
+        let Some(en) = &op.en else { continue };
+        let tables: [(&[Field], &[Field]); 3] = [
+            (&op.zh.path_params, &en.path_params),
+            (&op.zh.params, &en.params),
+            (&op.zh.response, &en.response),
+        ];
+        let mut pairs: Vec<(&Field, &Field)> = Vec::new();
+        for (zh, en) in tables {
+            for f in zh {
+                if let Some(g) = en.iter().find(|g| g.name == f.name) {
+                    pairs.push((f, g));
+                }
+            }
+        }
+        for t in op.zh.request_types.iter().chain(&op.zh.response_types) {
+            let en_t = en
+                .request_types
+                .iter()
+                .chain(&en.response_types)
+                .find(|u| u.name.eq_ignore_ascii_case(&t.name));
+            if let Some(en_t) = en_t {
+                for f in &t.fields {
+                    if let Some(g) = en_t.fields.iter().find(|g| g.name == f.name) {
+                        pairs.push((f, g));
+                    }
+                }
+            }
+        }
+        for (f, g) in pairs {
+            let zh = english_key(&f.description);
+            let en = crate::page::tidy(&g.description);
+            if !zh.is_empty() && !en.is_empty() {
+                dict.entry(zh).or_insert(en);
+            }
+        }
+    }
+    dict
+}
+
+/// A Chinese description as the spec shows it: the key of the English for it.
+fn english_key(zh: &str) -> String {
+    crate::page::tidy(&escape_shortcut_links(&absolute_links(zh)))
+}
+
 /// zh, a blank line, en.
 fn bilingual(zh: &str, en: &str) -> String {
-    let zh = crate::page::tidy(zh);
-    let en = crate::page::tidy(en);
+    let zh = crate::page::tidy(&escape_shortcut_links(&absolute_links(zh)));
+    let en = crate::page::tidy(&escape_shortcut_links(&absolute_links(en)));
     match (zh.is_empty(), en.is_empty()) {
         (_, true) => zh,
         (true, false) => en,
@@ -150,6 +283,9 @@ fn compatible(a: &[Field], b: &[Field]) -> bool {
     })
 }
 
+/// The pseudo-operation the overlay's `types` are defined by.
+const OVERLAY_TYPES: &str = "spec/overlay.yaml#types";
+
 struct Types {
     clusters: BTreeMap<String, Vec<Cluster>>,
     /// (op, lower-case type name) → schema name.
@@ -159,25 +295,50 @@ struct Types {
 }
 
 impl Types {
-    fn build(ops: &[Operation]) -> Types {
+    fn build(ops: &[Operation], overlay: &Overlay) -> Types {
         let mut clusters: BTreeMap<String, Vec<Cluster>> = BTreeMap::new();
         let mut local = BTreeMap::new();
-        for op in ops {
-            let defs = op
-                .zh
-                .request_types
+        let overlay_defs: Vec<TypeDef> = overlay.types.iter().map(|t| t.def()).collect();
+        let mut all: Vec<(String, Vec<(Side, &TypeDef)>)> = ops
+            .iter()
+            .map(|op| {
+                let defs = op
+                    .zh
+                    .request_types
+                    .iter()
+                    .map(|t| (Side::Request, t))
+                    .chain(op.zh.response_types.iter().map(|t| (Side::Response, t)))
+                    .collect();
+                (op.id.clone(), defs)
+            })
+            .collect();
+        // The overlay's types (no page defines them), after the pages'.
+        all.push((
+            OVERLAY_TYPES.to_owned(),
+            overlay
+                .types
                 .iter()
-                .map(|t| (Side::Request, t))
-                .chain(op.zh.response_types.iter().map(|t| (Side::Response, t)));
-            for (side, t) in defs {
+                .zip(&overlay_defs)
+                .map(|(t, def)| {
+                    let side = if t.response {
+                        Side::Response
+                    } else {
+                        Side::Request
+                    };
+                    (side, def)
+                })
+                .collect(),
+        ));
+        for (op_id, defs) in &all {
+            for (side, t) in defs.iter().copied() {
                 let lname = t.name.to_lowercase();
                 if lname == "result" {
                     continue;
                 }
-                let key = (op.id.clone(), lname.clone());
+                let key = (op_id.clone(), lname.clone());
                 let list = clusters.entry(lname.clone()).or_default();
                 let def = Def {
-                    op: op.id.clone(),
+                    op: op_id.clone(),
                     side,
                     fields: t.fields.clone(),
                 };
@@ -195,7 +356,7 @@ impl Types {
                         let schema = if list.is_empty() {
                             upper_camel(&t.name)
                         } else {
-                            format!("{}{}", upper_camel(&op.id), upper_camel(&t.name))
+                            format!("{}{}", upper_camel(op_id), upper_camel(&t.name))
                         };
                         list.push(Cluster {
                             schema,
@@ -232,12 +393,27 @@ impl Types {
 }
 
 struct Ctx<'a> {
+    english: BTreeMap<String, String>,
+    /// The Chinese texts whose English came from `english` (to tell unused entries).
+    english_used: std::cell::RefCell<std::collections::BTreeSet<String>>,
     types: Types,
     ops: &'a [Operation],
     warnings: Vec<String>,
 }
 
 impl Ctx<'_> {
+    /// [`bilingual`], the English from elsewhere when this page has none.
+    fn text(&self, zh: &str, en: &str) -> String {
+        if crate::page::tidy(en).is_empty() {
+            let key = english_key(zh);
+            if let Some(other) = self.english.get(&key) {
+                self.english_used.borrow_mut().insert(key);
+                return bilingual(zh, other);
+            }
+        }
+        bilingual(zh, en)
+    }
+
     fn en_type_field(&self, op: &str, type_name: &str, field: &str) -> String {
         let Some(en) = self
             .ops
@@ -351,8 +527,29 @@ impl Ctx<'_> {
 pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
     let mut ops = ops;
     ops.sort_by(|a, b| a.id.cmp(&b.id));
-    let types = Types::build(&ops);
+    for f in &overlay.filters {
+        if !ops.iter().any(|o| o.id == f.at) {
+            return Err(format!(
+                "spec/overlay.yaml filters: no operation `{}`",
+                f.at
+            ));
+        }
+    }
+    let types = Types::build(&ops, overlay);
+    let mut english = english_by_chinese(&ops);
+    for t in &overlay.english.texts {
+        english.insert(english_key(&t.zh), crate::page::tidy(&t.en));
+    }
+    for id in overlay.english.operations.keys() {
+        if !ops.iter().any(|o| &o.id == id) {
+            return Err(format!(
+                "spec/overlay.yaml english.operations: no operation `{id}`"
+            ));
+        }
+    }
     let mut cx = Ctx {
+        english,
+        english_used: Default::default(),
         types,
         ops: &ops,
         warnings: Vec::new(),
@@ -388,6 +585,34 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             derived.push((op.id.clone(), i, name, retryable));
         }
     }
+    // A name is one meaning: two meanings deriving one name need an overlay name for one (the
+    // overlay may give one name to several wordings on purpose).
+    let mut meaning_of: BTreeMap<String, (String, String)> = BTreeMap::new();
+    for (op_id, i, name, _) in &derived {
+        if overlay.error_names.iter().any(|e| &e.name == name) {
+            continue;
+        }
+        let name = &spelling[&name.to_lowercase()];
+        let row = &ops
+            .iter()
+            .find(|o| &o.id == op_id)
+            .expect("listed")
+            .zh
+            .errors[*i];
+        let key = names::normalise(&row.message);
+        match meaning_of.get(name) {
+            Some((k, m)) if *k != key => {
+                return Err(format!(
+                    "documented errors `{m}` and `{}` ({op_id}) both make the name `{name}` but do not mean the same: give one another name in spec/overlay.yaml error_names",
+                    row.message
+                ))
+            }
+            Some(_) => {}
+            None => {
+                meaning_of.insert(name.clone(), (key, row.message.clone()));
+            }
+        }
+    }
     for (op_id, i, name, retryable) in derived {
         let name = spelling[&name.to_lowercase()].clone();
         if names::RESERVED.contains(&name.as_str()) {
@@ -420,11 +645,18 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         let mut o = Map::new();
         o.insert("operationId".into(), id.as_str().into());
         o.insert("tags".into(), json!([op.tag]));
-        let zh_summary = op.zh.description.lines().next().unwrap_or_default().trim();
-        let en_summary = en
-            .and_then(|e| e.description.lines().next())
-            .unwrap_or_default()
-            .trim();
+        let zh_summary = first_sentence(op.zh.description.lines().next().unwrap_or_default());
+        let en_desc = match en {
+            Some(e) => e.description.clone(),
+            None => overlay
+                .english
+                .operations
+                .get(id)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        let en_summary = first_sentence(en_desc.lines().next().unwrap_or_default());
+        let (zh_summary, en_summary) = (zh_summary.as_str(), en_summary.as_str());
         let summary = [zh_summary, en_summary]
             .iter()
             .filter(|s| !s.is_empty())
@@ -437,7 +669,6 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             zh_desc.push_str("\n\n接口说明：\n\n");
             zh_desc.push_str(&op.zh.notes);
         }
-        let en_desc = en.map(|e| e.description.clone()).unwrap_or_default();
         o.insert("description".into(), bilingual(&zh_desc, &en_desc).into());
 
         // Parameters.
@@ -448,7 +679,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                 .and_then(|e| e.path_params.iter().find(|q| q.name == p.name))
                 .map(|q| q.description.clone())
                 .unwrap_or_default();
-            let description = bilingual(&p.description, &en_p);
+            let description = cx.text(&p.description, &en_p);
             id_schemas
                 .entry(schema.clone())
                 .or_insert_with(|| id_schema(&description));
@@ -468,7 +699,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         };
         if !body_method {
             for p in &op.zh.params {
-                let description = bilingual(&p.description, &en_param(&p.name));
+                let description = cx.text(&p.description, &en_param(&p.name));
                 let schema = cx.field_schema(id, p, &description, true, false);
                 let mut m = Map::new();
                 m.insert("name".into(), p.name.as_str().into());
@@ -479,10 +710,15 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                     m.insert("x-jdcloud-indexed".into(), true.into());
                 }
                 if p.name == "filters" {
-                    m.insert(
-                        "x-jdcloud-filters".into(),
-                        json!(filter_names(&p.description)),
-                    );
+                    let mut names = filter_names(&p.description);
+                    for f in overlay.filters.iter().filter(|f| &f.at == id) {
+                        for n in &f.names {
+                            if !names.contains(n) {
+                                names.push(n.clone());
+                            }
+                        }
+                    }
+                    m.insert("x-jdcloud-filters".into(), json!(names));
                 }
                 if p.name == "clientToken" {
                     m.insert("x-jdcloud-idempotency-token".into(), true.into());
@@ -500,7 +736,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             let mut props = Map::new();
             let mut required = Vec::new();
             for p in &op.zh.params {
-                let description = bilingual(&p.description, &en_param(&p.name));
+                let description = cx.text(&p.description, &en_param(&p.name));
                 let schema = match overlay.id_fields.iter().find(|f| f.field == p.name) {
                     Some(f) => {
                         id_schemas
@@ -578,7 +814,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             let mut props = Map::new();
             for f in &result_fields {
                 let en_d = cx.en_type_field(id, "Result", &f.name);
-                let d = bilingual(&f.description, &en_d);
+                let d = cx.text(&f.description, &en_d);
                 if props.contains_key(&f.name) {
                     continue;
                 }
@@ -597,7 +833,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         responses.insert(
             "200".into(),
             json!({
-                "description": "OK",
+                "description": "OK。请求成功。The request succeeded.",
                 "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{response}")}}},
             }),
         );
@@ -608,7 +844,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
             if e.retryable {
                 ex.insert("x-retryable".into(), true.into());
             }
-            ex.insert("description".into(), e.row.explanation.as_str().into());
+            ex.insert("description".into(), error_description(&e.row).into());
             ex.insert(
                 "value".into(),
                 json!({
@@ -689,7 +925,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                 .map(|d| cx.en_type_field(&d.op, &original_name(&cx, &d.op, &schema), name))
                 .find(|s| !s.is_empty())
                 .unwrap_or_default();
-            let d_text = bilingual(&f.description, &en_d);
+            let d_text = cx.text(&f.description, &en_d);
             let all_required = defs
                 .iter()
                 .all(|d| d.fields.iter().any(|g| &g.name == name && g.required));
@@ -754,6 +990,21 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         "components".into(),
         json!({"responses": {"ServerError": server_error}, "schemas": schemas}),
     );
+    for t in &overlay.english.texts {
+        if !cx.english_used.borrow().contains(&english_key(&t.zh)) {
+            cx.warnings.push(format!(
+                "english texts: no description without English reads {:?} any more: take the entry out",
+                t.zh.chars().take(40).collect::<String>()
+            ));
+        }
+    }
+    for id in overlay.english.operations.keys() {
+        if ops.iter().any(|o| &o.id == id && o.en.is_some()) {
+            cx.warnings.push(format!(
+                "english operations: `{id}` has an en page now: take the entry out"
+            ));
+        }
+    }
     let warnings = std::mem::take(&mut cx.warnings);
     Ok(Built {
         document: Value::Object(doc),
@@ -874,6 +1125,15 @@ fn request_id(op: &str, name: &str) -> String {
     out
 }
 
+/// An error's 错误解析 (the pages have no English for errors) and its message, which is
+/// JD Cloud's English for it.
+fn error_description(row: &ErrorRow) -> String {
+    bilingual(
+        &row.explanation,
+        &format!("JD Cloud's message: {}", row.message),
+    )
+}
+
 fn server_error(rows: &[&ErrorRow]) -> Result<Value, String> {
     let find = |code: &str| {
         rows.iter()
@@ -892,7 +1152,7 @@ fn server_error(rows: &[&ErrorRow]) -> Result<Value, String> {
             json!({
                 "summary": r.message,
                 "x-retryable": true,
-                "description": r.explanation,
+                "description": error_description(r),
                 "value": {"requestId": request_id("ServerError", name), "error": {"code": r.status, "status": r.code, "message": r.message}},
             }),
         );
