@@ -9,6 +9,8 @@ mod api_version;
 mod builders;
 #[path = "build_support/documented_errors.rs"]
 mod documented_errors;
+#[path = "build_support/operations.rs"]
+mod operations;
 #[path = "build_support/property_order.rs"]
 mod property_order;
 #[path = "build_support/validate.rs"]
@@ -55,6 +57,11 @@ fn generate() -> Result<(), String> {
     write(
         &out_dir.join("documented_errors.rs"),
         &documented_errors::rust_source(&errors),
+    )?;
+
+    write(
+        &out_dir.join("operations.rs"),
+        &operations::rust_source(&spec),
     )?;
 
     // For tests/schema_drift.rs: the generated type of every object schema, so that the

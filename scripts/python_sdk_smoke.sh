@@ -3,7 +3,9 @@
 # builds jdcloud-vm-emulator, starts it on a free port of 127.0.0.1 with a small state (26
 # instances, for paging) and 300 ms tasks, and runs scripts/python_sdk_smoke.py, which attaches
 # and detaches an interface, describes the instances (filters, paging) and checks documented
-# refusals.
+# refusals; then starts it with no state (the default world) and runs
+# scripts/python_sdk_lifecycle.py: create with a token twice, wait, stop, resize, start,
+# reboot, disks, keypairs, elastic IP, interface, image, delete.
 # Exits non-zero on any failure; the emulator is stopped on exit whatever happens.
 #
 # Environment: PYTHON (default python3).
@@ -53,40 +55,66 @@ with open(sys.argv[1], "w") as f:
     json.dump(state, f, indent=1)
 PY
 
-"$emulator" --listen 127.0.0.1:0 --state "$work/state.json" --task-duration-ms 300 >"$work/stdout" 2>"$work/stderr" &
-emulator_pid=$!
-
-# It prints 'listening on http://127.0.0.1:PORT' once it accepts connections.
-endpoint=""
-for _ in $(seq 1 100); do
-  endpoint="$(sed -n 's/^listening on //p' "$work/stdout")"
-  [[ -n "$endpoint" ]] && break
-  if ! kill -0 "$emulator_pid" 2>/dev/null; then
-    echo "python_sdk_smoke: the emulator exited:" >&2
-    cat "$work/stderr" >&2
+# Starts the emulator with the given arguments; sets $endpoint and $emulator_pid. It prints
+# 'listening on http://127.0.0.1:PORT' once it accepts connections.
+start_emulator() {
+  local log="$1"
+  shift
+  "$emulator" --listen 127.0.0.1:0 --task-duration-ms 300 "$@" >"$log.stdout" 2>"$log.stderr" &
+  emulator_pid=$!
+  endpoint=""
+  for _ in $(seq 1 100); do
+    endpoint="$(sed -n 's/^listening on //p' "$log.stdout")"
+    [[ -n "$endpoint" ]] && break
+    if ! kill -0 "$emulator_pid" 2>/dev/null; then
+      echo "python_sdk_smoke: the emulator exited:" >&2
+      cat "$log.stderr" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  if [[ -z "$endpoint" ]]; then
+    echo "python_sdk_smoke: the emulator did not start within 10 s" >&2
+    cat "$log.stderr" >&2
     exit 1
   fi
-  sleep 0.1
-done
-if [[ -z "$endpoint" ]]; then
-  echo "python_sdk_smoke: the emulator did not start within 10 s" >&2
-  cat "$work/stderr" >&2
-  exit 1
-fi
-echo "python_sdk_smoke: emulator at $endpoint"
+  echo "python_sdk_smoke: emulator at $endpoint"
+}
 
-if ! "$PYTHON" -c 'import jdcloud_sdk' 2>/dev/null; then
-  echo "python_sdk_smoke: installing jdcloud-sdk"
-  "$PYTHON" -m pip install --quiet --disable-pip-version-check jdcloud-sdk \
-    || "$PYTHON" -m pip install --quiet --disable-pip-version-check --user --break-system-packages jdcloud-sdk
+stop_emulator() {
+  kill "$emulator_pid" 2>/dev/null || true
+  wait "$emulator_pid" 2>/dev/null || true
+  emulator_pid=""
+}
+
+# The official SDK at the version the spec is held against (scripts/python_sdk_agreement.py).
+if ! "$PYTHON" -c 'import importlib.metadata as m, sys; sys.exit(m.version("jdcloud-sdk") != "1.6.354")' 2>/dev/null; then
+  echo "python_sdk_smoke: installing jdcloud-sdk==1.6.354"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check jdcloud-sdk==1.6.354 \
+    || "$PYTHON" -m pip install --quiet --disable-pip-version-check --user --break-system-packages jdcloud-sdk==1.6.354
 fi
 
-status=0
-"$PYTHON" scripts/python_sdk_smoke.py "$endpoint" || status=$?
-echo "python_sdk_smoke: emulator log:"
-sed 's/^/  /' "$work/stderr"
-if [[ $status -ne 0 ]]; then
-  echo "python_sdk_smoke: FAILED" >&2
-  exit "$status"
-fi
+run() {
+  local name="$1" log="$2"
+  local status=0
+  "$PYTHON" "scripts/$name" "$endpoint" || status=$?
+  echo "python_sdk_smoke: emulator log of $name:"
+  sed 's/^/  /' "$log.stderr"
+  if [[ $status -ne 0 ]]; then
+    echo "python_sdk_smoke: $name FAILED" >&2
+    exit "$status"
+  fi
+}
+
+# 1. The interface lifecycle, describes, filters and paging, with the state above.
+start_emulator "$work/interfaces" --state "$work/state.json"
+run python_sdk_smoke.py "$work/interfaces"
+stop_emulator
+
+# 2. A broad lifecycle through the default world (no --state), as a user starts it.
+start_emulator "$work/lifecycle"
+grep -q '^JDCLOUD_ACCESS_KEY_ID=AKEMULATOR$' "$work/lifecycle.stdout" \
+  || { echo "python_sdk_smoke: no paste-able environment on stdout" >&2; exit 1; }
+run python_sdk_lifecycle.py "$work/lifecycle"
+stop_emulator
 echo "python_sdk_smoke: passed"

@@ -32,6 +32,8 @@ pub use paging::Pages;
 pub use retry::RetryConfig;
 pub use signing::SigningAlgorithm;
 
+include!(concat!(env!("OUT_DIR"), "/operations.rs"));
+
 /// The OpenAPI document the client is generated from (`spec/vm.yaml`), for the emulator
 /// (crate `jdcloud-vm-emulator`), which routes and checks requests by it. Not part of the API.
 #[doc(hidden)]

@@ -21,12 +21,15 @@ use tokio::sync::watch;
 use crate::{
     body,
     gateway::{Gateway, Incoming},
-    headers, query,
+    headers, input,
     reply::{self, ApiError},
-    route::{self, shorten, Operation},
+    route::shorten,
     service::Service,
-    view::{DescribeInstanceResult, DescribeInstancesResult},
+    spec::spec,
 };
+
+/// An operation, by the name JD Cloud gives it.
+type Operation = &'static str;
 
 /// The longest request target (path and query) accepted, in bytes: the real gateway's limit
 /// for a URL.
@@ -38,6 +41,7 @@ pub(crate) struct App {
     pub(crate) service: Service,
     pub(crate) log_requests: bool,
     pub(crate) stalls: Stalls,
+    pub(crate) faults: Faults,
     /// Turns true when the emulator stops: held answers are sent at once.
     pub(crate) stopping: watch::Sender<bool>,
 }
@@ -73,12 +77,38 @@ impl Stalls {
     }
 }
 
-/// A successful outcome.
-enum Answer {
-    Done,
-    Instance(Box<DescribeInstanceResult>),
-    Instances(DescribeInstancesResult),
+/// Refusals to make, by operation: how many more, and with which documented error.
+#[derive(Default)]
+pub(crate) struct Faults {
+    plans: Mutex<HashMap<Operation, (usize, ApiError)>>,
 }
+
+impl Faults {
+    /// Refuses the next `count` requests of `operation` with `error`, replacing what was
+    /// planned for it before; a `count` of 0 refuses none.
+    pub(crate) fn set(&self, operation: Operation, count: usize, error: ApiError) {
+        let mut plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
+        if count == 0 {
+            plans.remove(&operation);
+        } else {
+            plans.insert(operation, (count, error));
+        }
+    }
+
+    fn take(&self, operation: Operation) -> Option<ApiError> {
+        let mut plans = self.plans.lock().unwrap_or_else(|p| p.into_inner());
+        let (remaining, error) = plans.get_mut(&operation)?;
+        let error = error.clone();
+        *remaining -= 1;
+        if *remaining == 0 {
+            plans.remove(&operation);
+        }
+        Some(error)
+    }
+}
+
+/// A successful outcome: the `result`, if the operation has one.
+type Answer = Option<serde_json::Value>;
 
 pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Response {
     let started = Instant::now();
@@ -87,11 +117,14 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Res
     let path = request.uri().path().to_owned();
     let mut operation = None;
 
-    let outcome = serve(&app, request, started, &mut operation).await;
+    let outcome = if request.uri().path() == crate::faults::PATH {
+        crate::faults::serve(&app, request).await
+    } else {
+        serve(&app, request, started, &mut operation).await
+    };
     let response = match &outcome {
-        Ok(Answer::Done) => reply::success(&request_id),
-        Ok(Answer::Instance(result)) => reply::success_with(&request_id, result),
-        Ok(Answer::Instances(result)) => reply::success_with(&request_id, result),
+        Ok(None) => reply::success(&request_id),
+        Ok(Some(result)) => reply::success_with(&request_id, result),
         Err(error) => reply::failure(&request_id, error),
     };
 
@@ -108,7 +141,7 @@ pub(crate) async fn handle(State(app): State<Arc<App>>, request: Request) -> Res
         None => None,
     };
 
-    let operation_name = operation.map_or("-", Operation::name);
+    let operation_name = operation.unwrap_or("-");
     if app.log_requests {
         // One line per request; never the headers, which carry the signature.
         let elapsed = started.elapsed();
@@ -155,8 +188,9 @@ async fn serve(
             format!("Request URI is longer than {MAX_URI_BYTES} bytes"),
         ));
     }
-    let route = route::route(&parts.method, parts.uri.path())?;
-    *operation = Some(route.operation);
+    let spec = spec();
+    let (op, path) = spec.route(&parts.method, parts.uri.path())?;
+    *operation = Some(op.name.as_str());
     let bytes = body::read(&parts.headers, body).await?;
 
     let now_unix = SystemTime::now()
@@ -181,46 +215,63 @@ async fn serve(
         now_unix,
         now,
     )?;
-
-    let service = &app.service;
-    let region = &route.region_id;
-    match route.operation {
-        Operation::AttachNetworkInterface => {
-            let attach = body::parse_attach(&bytes)?;
-            service.attach(
-                &caller,
-                region,
-                route.instance_id(),
-                &attach,
-                Instant::now(),
-            )?;
-            Ok(Answer::Done)
-        }
-        Operation::DetachNetworkInterface => {
-            let interface = body::parse_detach(&bytes)?;
-            service.detach(
-                &caller,
-                region,
-                route.instance_id(),
-                &interface,
-                Instant::now(),
-            )?;
-            Ok(Answer::Done)
-        }
-        // A GET's body, if any, is signed but means nothing; so does describeInstance's query.
-        Operation::DescribeInstance => service
-            .describe_instance(region, route.instance_id(), Instant::now())
-            .map(|result| Answer::Instance(Box::new(result))),
-        Operation::DescribeInstances => {
-            let list = query::parse_list(query)?;
-            Ok(Answer::Instances(service.describe_instances(
-                region,
-                &list,
-                Instant::now(),
-            )))
+    // A refusal planned by `fail_next`: the request is not applied.
+    if let Some(error) = app.faults.take(op.name.as_str()) {
+        return Err(error);
+    }
+    let args = input::read(spec, op, &path, query, &bytes)?;
+    let answer = app.service.call(op, &caller, &args, Instant::now())?;
+    // In tests (debug builds), every answer is held to the spec's schema of its result: a
+    // behaviour that answers a field of the wrong type shows as a 500 naming it.
+    if cfg!(debug_assertions) {
+        if let (Some(result), Some(schema)) = (&answer, &op.result) {
+            input::check(spec, result, schema, "result").map_err(|e| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    format!(
+                        "emulator bug: the answer of {} is not what the spec says: {}",
+                        op.name, e.message
+                    ),
+                )
+            })?;
         }
     }
+    // And the SDK's generated type of the result must read it. The answer is served as the
+    // behaviour wrote it, not re-serialised from that type: the generated types leave out
+    // empty lists, which JD Cloud sends (`"instances": []`) and other languages' clients index.
+    if cfg!(debug_assertions) {
+        if let Some(Err(e)) = answer.as_ref().and_then(|r| typed_result(&op.name, r)) {
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                format!(
+                    "emulator bug: the SDK's type cannot read the answer of {}: {e}",
+                    op.name
+                ),
+            ));
+        }
+    }
+    Ok(answer)
 }
+
+/// Reads a result into the SDK's generated type of the operation's result: `None` for an
+/// operation whose answer has no result type.
+macro_rules! typed_results {
+    ($(($name:literal, $ty:ident)),* $(,)?) => {
+        fn typed_result(
+            operation: &str,
+            result: &serde_json::Value,
+        ) -> Option<Result<(), serde_json::Error>> {
+            use serde::Deserialize as _;
+            match operation {
+                $($name => Some(jdcloud_vm::types::$ty::deserialize(result).map(drop)),)*
+                _ => None,
+            }
+        }
+    };
+}
+jdcloud_vm::__operations_with_results!(typed_results);
 
 #[cfg(test)]
 mod tests {
@@ -230,13 +281,13 @@ mod tests {
     fn stalls_count_down_per_operation() {
         let stalls = Stalls::default();
         let second = Duration::from_secs(1);
-        stalls.set(Operation::AttachNetworkInterface, 2, second);
-        assert_eq!(stalls.take(Operation::DetachNetworkInterface), None);
-        assert_eq!(stalls.take(Operation::AttachNetworkInterface), Some(second));
-        assert_eq!(stalls.take(Operation::AttachNetworkInterface), Some(second));
-        assert_eq!(stalls.take(Operation::AttachNetworkInterface), None);
-        stalls.set(Operation::DescribeInstance, 5, second);
-        stalls.set(Operation::DescribeInstance, 0, second);
-        assert_eq!(stalls.take(Operation::DescribeInstance), None);
+        stalls.set("attachNetworkInterface", 2, second);
+        assert_eq!(stalls.take("detachNetworkInterface"), None);
+        assert_eq!(stalls.take("attachNetworkInterface"), Some(second));
+        assert_eq!(stalls.take("attachNetworkInterface"), Some(second));
+        assert_eq!(stalls.take("attachNetworkInterface"), None);
+        stalls.set("describeInstance", 5, second);
+        stalls.set("describeInstance", 0, second);
+        assert_eq!(stalls.take("describeInstance"), None);
     }
 }

@@ -1,22 +1,35 @@
-//! A local emulator of the VM service's network interface lifecycle, behind the `emulator`
-//! feature: `attachNetworkInterface`, `detachNetworkInterface`, `describeInstance` and
-//! `describeInstances`.
+//! A local emulator of JD Cloud's VM API, for testing code that creates, waits for, changes
+//! and deletes instances, disks, images, keypairs and templates, in Rust or in any language,
+//! with no JD Cloud account.
 //!
-//! No JD Cloud SDK offers a stand-in for the service, so code that attaches interfaces could
-//! only be tested against a real account. [`Emulator`] is a real HTTP server on `127.0.0.1` that
-//! behaves like JD Cloud's gateway and VM service for these operations: it checks signatures,
-//! dates and nonces like the gateway, applies the documented preconditions, with the
-//! documented messages, to a small in-memory world described by an [`EmulatorState`], runs
-//! attaches and detaches as tasks that take a while, and describes the instances as JD Cloud
-//! does. Any client can use it: this crate's [`Client`](jdcloud_vm::Client), the official SDKs of
-//! other languages, or `curl`, through the `jdcloud-vm-emulator` binary.
+//! [`Emulator`] is a real HTTP server on `127.0.0.1` that behaves like JD Cloud's gateway and
+//! VM service: it checks signatures, dates and nonces like the gateway, then serves **every
+//! operation of the spec** (`spec/vm.yaml` of the `jdcloud-vm` crate, embedded in it as
+//! `jdcloud_vm::SPEC_YAML`):
 //!
-//! | operation | HTTP | answer |
-//! | --- | --- | --- |
-//! | `attachNetworkInterface` | `POST /v1/regions/{regionId}/instances/{instanceId}:attachNetworkInterface`, body `networkInterfaceId`, `autoDelete` | `{requestId}` |
-//! | `detachNetworkInterface` | `POST /v1/regions/{regionId}/instances/{instanceId}:detachNetworkInterface`, body `networkInterfaceId` | `{requestId}` |
-//! | `describeInstance` | `GET /v1/regions/{regionId}/instances/{instanceId}` | `{requestId, result: {instance}}` |
-//! | `describeInstances` | `GET /v1/regions/{regionId}/instances?pageNumber=…&pageSize=…&filters.N.…` | `{requestId, result: {instances, totalCount}}` |
+//! - **routing** by the operation's method and path template (`/{instanceId}:stopInstance`
+//!   included), from the spec: a path of no operation is `404`, another method `405` with
+//!   `Allow`;
+//! - **reading and checking** the path, the query (JD Cloud's indexed form,
+//!   `filters.1.name=…&filters.1.values.1=…`) and the JSON body against the spec's schemas:
+//!   types, `required`, `pattern`, lengths, ranges, `enum`, list sizes; a request the SDK would
+//!   refuse gets JD Cloud's `400 INVALID_ARGUMENT` naming the field (`instanceSpec.name is
+//!   required`, `pageSize must be an integer, not 'x'`). A query parameter the operation does
+//!   not take, or a filter it does not document, is refused by name too. The body is then read
+//!   into the SDK's generated type of it (`jdcloud_vm::types::<Op>Request`), whose own checks
+//!   must agree;
+//! - **behaviour**, the only hand-written part of an operation (`src/resources/`, one file per
+//!   resource): the documented preconditions with the documented messages, tasks that take a
+//!   while, describes that reflect the world with the documented filters and paging, quotas
+//!   (`429 QUOTA_EXCEEDED`), and `clientToken` idempotency;
+//! - **answers** in JD Cloud's format, `{"requestId", "result"}` or `{"requestId", "error":
+//!   {"code", "status", "message"}}`, with the `x-jdcloud-request-id` header. In debug builds
+//!   (tests) every `result` is held to the spec's schema and must be readable by the SDK's
+//!   generated type of it (`jdcloud_vm::types::<Op>Result`): a behaviour that answers a field
+//!   of the wrong type gets a `500` naming it.
+//!
+//! Any client can use it: `jdcloud_vm`'s [`Client`](jdcloud_vm::Client), the official SDKs of
+//! other languages or `curl`, through the `jdcloud-vm-emulator` binary.
 //!
 //! # Example
 //!
@@ -50,6 +63,95 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # The default world
+//!
+//! [`EmulatorState::default()`], and the binary with no `--state`:
+//!
+//! - credentials: access key `AKEMULATOR`, secret key `SKEMULATOR` (the binary prints
+//!   `listening on http://ADDR`, then `JDCLOUD_ENDPOINT=…`, `JDCLOUD_ACCESS_KEY_ID=AKEMULATOR`
+//!   and `JDCLOUD_SECRET_ACCESS_KEY=SKEMULATOR`, to paste);
+//! - region `cn-north-1`, availability zones `cn-north-1a` and `cn-north-1b` (and `cn-east-2`
+//!   with `cn-east-2a`, to copy images to); VPC `vpc-default`, subnet `subnet-default`,
+//!   security group `sg-default`;
+//! - public images `img-centos-7` (CentOS 7.9), `img-ubuntu-2204` (Ubuntu 22.04) and
+//!   `img-windows-2019` (Windows Server 2019), ready, 40 GiB system disks;
+//! - instance types `g.n2.medium` (1 vCPU, 4 GiB, 2 interfaces, 8 data disks), `g.n2.large`
+//!   (2, 8 GiB, 3, 8), `g.n2.xlarge` (4, 16 GiB, 4, 16), `c.n2.large` (2, 4 GiB, 3, 8), in stock
+//!   in every zone;
+//! - quotas: 20 instances, 10 keypairs, 10 images, 10 instance templates, 10 shares per image;
+//! - data disks `vol-default-1` and `vol-default-2` (cloud, `ssd.gp1`, 20 GiB, available,
+//!   `cn-north-1a`), elastic IP `fip-default-1` (`cn-north-1a`, `116.196.1.10`), network
+//!   interface `port-default-1` (secondary, free, `vpc-default`), all owned by `AKEMULATOR`;
+//! - no instances, keypairs or templates.
+//!
+//! # The state file
+//!
+//! JSON, every section but `credentials` optional
+//! (`credentials`, `instances` and `network_interfaces` as in the interface lifecycle's file, see [`EmulatorState`]); a field not
+//! listed is refused, so that a misspelt one does not silently take its default:
+//!
+//! | section | entries  |
+//! | --- | --- |
+//! | `azs` | `region` (default `cn-north-1`), `az` |
+//! | `subnets` | `id`, `region`, `vpc` |
+//! | `security_groups` | `id`, `region`, `vpc`, `name` |
+//! | `images` | `id`, `region`, `name`, `platform` (default `Linux`), `os_version`, `source` (default `private`; `public`, …), `status` (default `ready`), `owner` (an access key), `system_disk_size_gb` (default 40), `root_device_type` (default `cloudDisk`), `description`, `shared_with` (access keys), `released`, `architecture` (default `x86_64`), `create_time` |
+//! | `instance_types` | `name`, `family`, `cpu`, `memory_mb`, `nic_limit` (default 2), `disk_limit` (default 8), `gpu` |
+//! | `quotas` | `resource_type` (`instance`, `keypair`, `image`, `instanceTemplate`, `imageShare`), `limit`; a type without one is unlimited |
+//! | `disks` | `id`, `region`, `az` (default `cn-north-1a`), `size_gb` (default 20), `disk_type` (default `ssd.gp1`), `owner`, `attached_to`, `device_name`, `auto_delete`, `system`, `name` |
+//! | `elastic_ips` | `id`, `region`, `az` (`"*"`: all), `address`, `owner` |
+//! | `keypairs` | `name`, `region`, `owner`, `public_key`, `fingerprint`, `create_time` |
+//! | `templates` | `id`, `region`, `name`, `description`, `data` (an `InstanceTemplateData`), `owner` |
+//! | `image_tasks` | `id`, `region`, `action`, `image_id`, … |
+//!
+//! Instances take, besides the interface lifecycle's fields, `image_id`, `key_names`,
+//! `hostname`, `description`, `launch_time`, `charge_mode`, `tags` (an object), `owner`.
+//! [`Emulator::snapshot`] then [`EmulatorState::to_json`] saves a running world.
+//!
+//! # Tasks
+//!
+//! A change runs as a task on its instance, [`EmulatorConfig::task_duration`] long (2 s by
+//! default; `--task-duration-ms` for the binary): the change is committed at once, the
+//! describes show a transitional status while the task runs (`pending` after
+//! `createInstances`, `starting`, `stopping`, `rebooting`, `resizing`, `rebuilding`,
+//! `deleting`, …; a disk `attaching` or `detaching`), and the instance refuses other changes
+//! with `400 FAILED_PRECONDITION Conflict with underlay task task-…`. A deleted instance is
+//! `404 Instance '…' not found.` once its task ends, and its `autoDelete` disks and interfaces
+//! go with it. Images made by `createImage`, `copyImages`, `importImage`,
+//! `createImageFromSnapshots` show `pending` for a task's duration, then `ready`.
+//!
+//! # Idempotency
+//!
+//! A `clientToken` (`createInstances`, `importImage`, `exportImage`, `createImageFromSnapshots`)
+//! is remembered with its answer, per access key and operation: the same token again answers
+//! the same (the same instance ids) and creates nothing, however many calls race on it (every
+//! operation runs under the world's one lock).
+//!
+//! # Faults on demand
+//!
+//! For any operation, by the name JD Cloud gives it: [`Emulator::stall_next_replies`] applies
+//! calls and holds their answers back (an answer lost to a client's timeout);
+//! [`Emulator::fail_next`] refuses calls, unapplied, with an error the operation documents
+//! (`"TaskConflict"`, `"InternalServerError"`, …). Clients in other languages get the same
+//! from the emulator's own endpoint, which takes no signature:
+//!
+//! ```text
+//! curl -X POST http://127.0.0.1:8000/__emulator/faults \
+//!      -d '{"operation": "createInstances", "count": 2, "error": "InternalServerError"}'
+//! curl -X POST http://127.0.0.1:8000/__emulator/faults \
+//!      -d '{"operation": "describeInstance", "count": 1, "stall_ms": 30000}'
+//! ```
+//!
+//! It answers `{"requestId": …}`, or `400 INVALID_ARGUMENT` naming an unknown operation or
+//! error (with the names the operation documents).
+//!
+//! # A new operation
+//!
+//! A new operation in the spec is routed, read, checked and answered with no change here; its
+//! behaviour is a function in the file of its resource (`src/resources/`), matched by name in
+//! that file's `call`, taking the checked arguments as one JSON object and returning its
+//! `result`. Until it has one, the emulator accepts it and answers an empty result.
 //!
 //! # What the gateway checks
 //!
@@ -200,7 +302,7 @@
 //!   interface's, else derived; names, types, MACs, subnets and IPs missing from the state are
 //!   derived from the ids (see [`EmulatorState`]), the same from run to run.
 //!
-//! # Tasks
+//! # Attaches and detaches as tasks
 //!
 //! A successful attach or detach starts a task on the instance lasting
 //! [`EmulatorConfig::task_duration`] (2 s by default), as JD Cloud applies both as a task:
@@ -244,18 +346,22 @@
 
 mod body;
 mod date;
+mod faults;
 mod gateway;
 mod handlers;
 mod headers;
+mod input;
 mod listener;
 mod nonce;
-mod query;
 mod reply;
+mod resources;
 mod route;
 mod server;
 mod service;
+mod spec;
 mod state;
 mod view;
+mod world;
 
 pub use server::{Emulator, EmulatorConfig};
 pub use state::EmulatorState;

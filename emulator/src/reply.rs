@@ -22,7 +22,7 @@ pub(crate) struct ApiError {
     /// Sent as `Retry-After` (whole seconds, rounded up).
     pub(crate) retry_after: Option<Duration>,
     /// Sent as `Allow`, for 405.
-    pub(crate) allow: Option<&'static str>,
+    pub(crate) allow: Option<String>,
 }
 
 impl ApiError {
@@ -131,10 +131,12 @@ pub(crate) fn failure(request_id: &str, error: &ApiError) -> Response {
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     }
-    if let Some(allow) = error.allow {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    if let Some(allow) = error
+        .allow
+        .as_deref()
+        .and_then(|a| HeaderValue::from_str(a).ok())
+    {
+        response.headers_mut().insert(header::ALLOW, allow);
     }
     response
 }

@@ -12,9 +12,8 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     gateway::Gateway,
-    handlers::{handle, App, Stalls},
+    handlers::{handle, App, Faults, Stalls},
     listener::TimedListener,
-    route::Operation,
     service::Service,
     state::EmulatorState,
 };
@@ -36,10 +35,11 @@ use jdcloud_vm::{Error, ErrorKind};
 pub struct EmulatorConfig {
     /// Where to listen. Default `127.0.0.1:0`: the loopback interface, a free port.
     pub listen: SocketAddr,
-    /// How long the task started by a successful attach or detach keeps the instance busy,
-    /// refusing other attaches and detaches of it with `Conflict with underlay task`; the
-    /// change shows in `describeInstance` and `describeInstances` when the task ends. Default
-    /// 2 s.
+    /// How long a task lasts: the one a change starts on its instance (create, start, stop,
+    /// reboot, resize, rebuild, delete, attach, detach, …), which refuses other changes of the
+    /// instance with `Conflict with underlay task` and shows a transitional status (`pending`,
+    /// `stopping`, …) until it ends; and an image's creation, copy or import (`pending`, then
+    /// `ready`). Default 2 s.
     pub task_duration: Duration,
     /// How far a request's `x-jdcloud-date` may be from the emulator's clock. Default 15
     /// minutes, as on the real gateway.
@@ -110,7 +110,7 @@ impl EmulatorConfig {
     }
 }
 
-/// A running emulator of the VM service; see the [module docs](super) for what it checks.
+/// A running emulator of the VM service; see the [crate docs](crate) for what it checks.
 ///
 /// It serves on its own Tokio task until dropped (or [`shutdown`](Self::shutdown)), then stops
 /// accepting connections and finishes the requests in flight.
@@ -172,6 +172,7 @@ impl Emulator {
             service: Service::new(state, config.task_duration),
             log_requests: config.log_requests,
             stalls: Stalls::default(),
+            faults: Faults::default(),
             stopping: tokio::sync::watch::Sender::new(false),
         });
         let router = axum::Router::new().fallback(handle).with_state(app.clone());
@@ -211,7 +212,7 @@ impl Emulator {
     /// The instance a network interface is attached to, if the interface exists and is
     /// attached, in the committed state: an accepted attach or detach shows here at once,
     /// while its task is still running and `describeInstance` still shows the interface as
-    /// it was (see the [module docs](super#tasks)).
+    /// it was (see the [crate docs](crate#tasks)).
     pub fn attached_to(&self, network_interface_id: &str) -> Option<String> {
         self.app.service.attached_to(network_interface_id)
     }
@@ -226,9 +227,9 @@ impl Emulator {
     /// Loses answers on purpose: the next `count` requests of `operation` (routed to it,
     /// whatever their answer) are applied as usual, then their answers are held for `delay`
     /// before being sent, e.g. past a client's timeout, as if the network had lost them.
-    /// `operation` is named as JD Cloud names it: `attachNetworkInterface`,
-    /// `detachNetworkInterface`, `describeInstance` or `describeInstances`. A new call
-    /// replaces what an earlier one planned for the same operation; a `count` of 0 cancels it.
+    /// `operation` is any of the spec's, named as JD Cloud names it (`createInstances`,
+    /// `attachNetworkInterface`, …). A new call replaces what an earlier one planned for the
+    /// same operation; a `count` of 0 cancels it.
     /// Held answers are sent at once when the emulator shuts down.
     ///
     /// ```no_run
@@ -242,16 +243,35 @@ impl Emulator {
     ///
     /// # Panics
     ///
-    /// When `operation` is none of the four names: a typo would otherwise stall nothing.
+    /// When the spec has no such operation: a typo would otherwise stall nothing.
     pub fn stall_next_replies(&self, operation: &str, count: usize, delay: Duration) {
-        let Some(op) = Operation::from_name(operation) else {
-            let names: Vec<&str> = Operation::ALL.iter().map(|op| op.name()).collect();
-            panic!(
-                "stall_next_replies: unknown operation {operation:?}; the emulator serves {}",
-                names.join(", ")
-            );
-        };
+        let op = crate::faults::operation(operation)
+            .unwrap_or_else(|e| panic!("stall_next_replies: {e}"));
         self.app.stalls.set(op, count, delay);
+    }
+
+    /// Refuses the next `count` calls of `operation`, unapplied, with the error of that name
+    /// that the operation documents in the spec (`"TaskConflict"`, `"InvalidInstanceStatus"`,
+    /// and for every operation `"InternalServerError"` and `"UnknownServerError"`), as JD Cloud
+    /// would answer it (its `xx` placeholders read `emulator-fault`). A new call replaces what
+    /// an earlier one planned for the same operation; a `count` of 0 cancels it.
+    ///
+    /// ```no_run
+    /// # async fn demo(emulator: jdcloud_vm_emulator::Emulator) {
+    /// // The next two creates fail with 500 INTERNAL: a client's retries should carry it.
+    /// emulator.fail_next("createInstances", 2, "InternalServerError");
+    /// # }
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the spec has no such operation, or the operation documents no such error: a typo
+    /// would otherwise fail nothing.
+    pub fn fail_next(&self, operation: &str, count: usize, error: &str) {
+        let op = crate::faults::operation(operation).unwrap_or_else(|e| panic!("fail_next: {e}"));
+        let error =
+            crate::faults::documented(op, error).unwrap_or_else(|e| panic!("fail_next: {e}"));
+        self.app.faults.set(op, count, error);
     }
 
     /// Answers one request in-process, exactly as over a socket but without HTTP parsing:

@@ -18,18 +18,19 @@ use std::{
     time::{Duration, Instant},
 };
 
+use serde_json::{Map, Value};
+
 use crate::{
-    body::AttachRequest,
-    query::{Field, Filter, ListQuery},
     reply::ApiError,
+    spec::Op,
     state::{EmulatorState, Instance, NetworkInterface},
-    view::{Attached, DescribeInstanceResult, DescribeInstancesResult, InstanceView},
+    view::{Attached, InstanceView},
 };
 
 /// An interface's attachment: to what, whether it goes with the instance, and when it was
 /// made (secondary interfaces are listed, and numbered, in that order).
 #[derive(Clone, Debug)]
-struct Attachment {
+pub(crate) struct Attachment {
     attached_to: Option<String>,
     auto_delete: bool,
     seq: u64,
@@ -37,37 +38,49 @@ struct Attachment {
 
 /// A task in progress on an instance; attaches and detaches of it are refused until it ends.
 #[derive(Clone, Debug)]
-struct Task {
-    id: String,
+pub(crate) struct Task {
+    pub(crate) id: String,
     /// `None`: a task that never ends (`"busy": true` in the state file).
-    until: Option<Instant>,
+    pub(crate) until: Option<Instant>,
     /// The attach or detach the task applies: the interface and its attachment before it.
     pending: Option<Pending>,
+    /// The status the instance shows while the task runs (`pending`, `stopping`, …); its
+    /// committed status shows when it ends.
+    pub(crate) shows: Option<String>,
 }
 
 #[derive(Clone, Debug)]
-struct Pending {
+pub(crate) struct Pending {
     interface_at: usize,
     before: Attachment,
 }
 
 impl Task {
-    fn running_at(&self, now: Instant) -> bool {
+    pub(crate) fn running_at(&self, now: Instant) -> bool {
         self.until.is_none_or(|until| now < until)
     }
 }
 
-struct World {
-    state: EmulatorState,
-    instance_index: HashMap<String, usize>,
-    interface_index: HashMap<String, usize>,
+pub(crate) struct World {
+    pub(crate) state: EmulatorState,
+    pub(crate) instance_index: HashMap<String, usize>,
+    pub(crate) interface_index: HashMap<String, usize>,
     /// Tasks by instance index; an ended one stays until the next replaces it.
-    tasks: HashMap<usize, Task>,
+    pub(crate) tasks: HashMap<usize, Task>,
     /// By interface index: the instance whose task last changed the interface.
     pending_on: HashMap<usize, usize>,
     /// By interface index: when its committed attachment was made.
-    attach_seq: Vec<u64>,
-    next_seq: u64,
+    pub(crate) attach_seq: Vec<u64>,
+    pub(crate) next_seq: u64,
+    /// How long a task lasts.
+    pub(crate) task_duration: Duration,
+    /// Images in progress (`createImage`, `copyImages`, …): until when they show `creating`.
+    pub(crate) image_tasks: HashMap<String, Instant>,
+    /// Answers of calls made with a `clientToken`, by operation and token.
+    pub(crate) tokens: HashMap<(String, String), Value>,
+    /// By disk: the last attach (`true`) or detach (`false`) of it, as the task of an instance
+    /// (the instance, which, the task's id); it shows while that task runs.
+    pub(crate) disk_changes: HashMap<String, (String, bool, String)>,
 }
 
 pub(crate) struct Service {
@@ -76,15 +89,60 @@ pub(crate) struct Service {
 }
 
 impl World {
-    fn instance_at(&self, region_id: &str, instance_id: &str) -> Result<usize, ApiError> {
+    pub(crate) fn instance_at(
+        &self,
+        region_id: &str,
+        instance_id: &str,
+    ) -> Result<usize, ApiError> {
         self.instance_index
             .get(instance_id)
             .copied()
             .filter(|&at| self.state.instances[at].region == region_id)
+            .filter(|&at| self.exists(at, Instant::now()))
             .ok_or_else(|| ApiError::not_found(format!("Instance '{instance_id}' not found.")))
     }
 
-    fn interface_at(&self, region_id: &str, interface_id: &str) -> Result<usize, ApiError> {
+    /// Whether an instance is still there: not deleted, or deleted by a task still running.
+    pub(crate) fn exists(&self, at: usize, now: Instant) -> bool {
+        !self.state.instances[at].deleted || self.running_task(at, now).is_some()
+    }
+
+    /// The disk change still running, if any: `(instance, attaching)`.
+    pub(crate) fn disk_change(&self, disk_id: &str, now: Instant) -> Option<(&str, bool)> {
+        let (instance, attaching, task) = self.disk_changes.get(disk_id)?;
+        let at = *self.instance_index.get(instance)?;
+        let running = self.running_task(at, now).is_some_and(|t| &t.id == task);
+        running.then_some((instance.as_str(), *attaching))
+    }
+
+    /// The status the describes show: the task's while one runs, else the committed one.
+    pub(crate) fn visible_status(&self, at: usize, now: Instant) -> String {
+        match self.running_task(at, now).and_then(|t| t.shows.clone()) {
+            Some(shows) => shows,
+            None => self.state.instances[at].status.clone(),
+        }
+    }
+
+    /// Starts a task on an instance that shows `shows` while it runs; its id.
+    pub(crate) fn start_status_task(&mut self, at: usize, shows: &str, now: Instant) -> String {
+        let id = new_task_id();
+        self.tasks.insert(
+            at,
+            Task {
+                id: id.clone(),
+                until: now.checked_add(self.task_duration),
+                pending: None,
+                shows: Some(shows.to_owned()),
+            },
+        );
+        id
+    }
+
+    pub(crate) fn interface_at(
+        &self,
+        region_id: &str,
+        interface_id: &str,
+    ) -> Result<usize, ApiError> {
         self.interface_index
             .get(interface_id)
             .copied()
@@ -94,7 +152,7 @@ impl World {
             })
     }
 
-    fn running_task(&self, instance_at: usize, now: Instant) -> Option<&Task> {
+    pub(crate) fn running_task(&self, instance_at: usize, now: Instant) -> Option<&Task> {
         self.tasks.get(&instance_at).filter(|t| t.running_at(now))
     }
 
@@ -125,7 +183,10 @@ impl World {
 
     /// By instance id, the interfaces visibly attached to it, in attach order, with their
     /// `auto_delete`.
-    fn visible_attachments(&self, now: Instant) -> HashMap<String, Vec<(u64, usize, bool)>> {
+    pub(crate) fn visible_attachments(
+        &self,
+        now: Instant,
+    ) -> HashMap<String, Vec<(u64, usize, bool)>> {
         let mut by_instance: HashMap<String, Vec<(u64, usize, bool)>> = HashMap::new();
         for at in 0..self.state.network_interfaces.len() {
             let a = self.visible(at, now);
@@ -142,7 +203,7 @@ impl World {
         by_instance
     }
 
-    fn view(
+    pub(crate) fn view(
         &self,
         instance: &Instance,
         attachments: &HashMap<String, Vec<(u64, usize, bool)>>,
@@ -191,6 +252,7 @@ impl World {
                     interface_at,
                     before,
                 }),
+                shows: None,
             },
         );
         self.pending_on.insert(interface_at, instance_at);
@@ -253,6 +315,7 @@ impl Service {
                     id: busy_task_id(&i.id),
                     until: None,
                     pending: None,
+                    shows: None,
                 };
                 (at, task)
             })
@@ -268,12 +331,16 @@ impl Service {
                 pending_on: HashMap::new(),
                 attach_seq: (0..count).collect(),
                 next_seq: count,
+                task_duration,
+                image_tasks: HashMap::new(),
+                tokens: HashMap::new(),
+                disk_changes: HashMap::new(),
             }),
             task_duration,
         }
     }
 
-    fn world(&self) -> std::sync::MutexGuard<'_, World> {
+    pub(crate) fn world(&self) -> std::sync::MutexGuard<'_, World> {
         // Nothing panics while holding the lock; if something ever did, the world is still
         // consistent (each change is made of assignments that cannot fail), so keep serving.
         self.world.lock().unwrap_or_else(|p| p.into_inner())
@@ -290,12 +357,12 @@ impl Service {
         caller: &str,
         region_id: &str,
         instance_id: &str,
-        request: &AttachRequest,
+        nic_id: &str,
+        auto_delete: bool,
         now: Instant,
     ) -> Result<(), ApiError> {
         let mut world = self.world();
         let world = &mut *world;
-        let nic_id = &request.network_interface_id;
         let (instance_at, nic_at) =
             common_checks(world, caller, region_id, instance_id, nic_id, now)?;
         let instance: &Instance = &world.state.instances[instance_at];
@@ -340,7 +407,7 @@ impl Service {
         let before = world.committed(nic_at);
         let nic = &mut world.state.network_interfaces[nic_at];
         nic.attached_to = Some(instance_id.to_owned());
-        nic.auto_delete = request.auto_delete;
+        nic.auto_delete = auto_delete;
         world.attach_seq[nic_at] = world.next_seq;
         world.next_seq += 1;
         world.start_task(instance_at, nic_at, before, self.task_end(now));
@@ -387,49 +454,51 @@ impl Service {
         Ok(())
     }
 
-    /// `describeInstance`: the instance as it is once the tasks that ended are applied.
-    pub(crate) fn describe_instance(
+    /// Runs an operation: its behaviour, under the world's one lock.
+    pub(crate) fn call(
         &self,
-        region_id: &str,
-        instance_id: &str,
+        op: &'static Op,
+        caller: &str,
+        args: &Map<String, Value>,
         now: Instant,
-    ) -> Result<DescribeInstanceResult, ApiError> {
-        let world = self.world();
-        let at = world.instance_at(region_id, instance_id)?;
-        let attachments = world.visible_attachments(now);
-        Ok(DescribeInstanceResult {
-            instance: world.view(&world.state.instances[at], &attachments),
-        })
-    }
-
-    /// `describeInstances`: the region's instances in the state file's order, filtered, one
-    /// page of them, and how many matched.
-    pub(crate) fn describe_instances(
-        &self,
-        region_id: &str,
-        query: &ListQuery,
-        now: Instant,
-    ) -> DescribeInstancesResult {
-        let world = self.world();
-        let attachments = world.visible_attachments(now);
-        let matching: Vec<InstanceView> = world
-            .state
-            .instances
-            .iter()
-            .filter(|i| i.region == region_id)
-            .map(|i| world.view(i, &attachments))
-            .filter(|view| query.filters.iter().all(|f| matches(f, view)))
-            .collect();
-        let total_count = matching.len();
-        let skip = query
-            .page_number
-            .saturating_sub(1)
-            .saturating_mul(query.page_size);
-        let skip = usize::try_from(skip).unwrap_or(usize::MAX);
-        let take = usize::try_from(query.page_size).unwrap_or(usize::MAX);
-        DescribeInstancesResult {
-            instances: matching.into_iter().skip(skip).take(take).collect(),
-            total_count,
+    ) -> Result<Option<Value>, ApiError> {
+        let text = |name: &str| args.get(name).and_then(Value::as_str).unwrap_or_default();
+        match op.name.as_str() {
+            "attachNetworkInterface" => {
+                let auto_delete = args
+                    .get("autoDelete")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                self.attach(
+                    caller,
+                    text("regionId"),
+                    text("instanceId"),
+                    text("networkInterfaceId"),
+                    auto_delete,
+                    now,
+                )?;
+                Ok(None)
+            }
+            "detachNetworkInterface" => {
+                self.detach(
+                    caller,
+                    text("regionId"),
+                    text("instanceId"),
+                    text("networkInterfaceId"),
+                    now,
+                )?;
+                Ok(None)
+            }
+            _ => {
+                let mut world = self.world();
+                let ctx = crate::resources::Ctx {
+                    op,
+                    caller,
+                    region: text("regionId"),
+                    now,
+                };
+                crate::resources::call(&mut world, &ctx, args)
+            }
         }
     }
 
@@ -450,21 +519,8 @@ impl Service {
         for (at, instance) in state.instances.iter_mut().enumerate() {
             instance.busy = world.running_task(at, now).is_some();
         }
+        state.instances.retain(|i| !i.deleted);
         state
-    }
-}
-
-fn matches(filter: &Filter, view: &InstanceView) -> bool {
-    match filter.field {
-        Field::InstanceId => filter.matches(view.instance_id()),
-        Field::Status => filter.matches(view.status()),
-        Field::Az => filter.matches(view.az()),
-        Field::VpcId => filter.matches(view.vpc_id()),
-        Field::SubnetId => filter.matches(view.subnet_id()),
-        Field::InstanceType => filter.matches(view.instance_type()),
-        Field::Name => filter.matches(view.instance_name()),
-        Field::NetworkInterfaceId => view.interface_ids().any(|id| filter.matches(id)),
-        Field::PrivateIpAddress => view.private_ips().any(|ip| filter.matches(ip)),
     }
 }
 
@@ -481,7 +537,7 @@ fn busy_task_id(instance_id: &str) -> String {
     )
 }
 
-fn new_task_id() -> String {
+pub(crate) fn new_task_id() -> String {
     const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let suffix: String = (0..10)
         .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
@@ -494,7 +550,26 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
-    use crate::query::parse_list;
+
+    /// An operation called as the handler calls it, its arguments read by the spec.
+    fn call(
+        s: &Service,
+        op: &str,
+        region: &str,
+        instance: Option<&str>,
+        query: &str,
+        now: Instant,
+    ) -> Result<Value, ApiError> {
+        let spec = crate::spec::spec();
+        let op = spec.op(op).unwrap();
+        let mut path = std::collections::BTreeMap::new();
+        path.insert("regionId".to_owned(), region.to_owned());
+        if let Some(i) = instance {
+            path.insert("instanceId".to_owned(), i.to_owned());
+        }
+        let args = crate::input::read(spec, op, &path, query, b"")?;
+        s.call(op, "AK", &args, now).map(Option::unwrap_or_default)
+    }
 
     const STATE: &str = r#"{
       "credentials": [{"access_key": "AK", "secret_key": "SK"}],
@@ -524,11 +599,7 @@ mod tests {
     }
 
     fn attach(s: &Service, instance: &str, nic: &str, now: Instant) -> Result<(), ApiError> {
-        let request = AttachRequest {
-            network_interface_id: nic.into(),
-            auto_delete: true,
-        };
-        s.attach("AK", "r1", instance, &request, now)
+        s.attach("AK", "r1", instance, nic, true, now)
     }
 
     fn detach(s: &Service, instance: &str, nic: &str, now: Instant) -> Result<(), ApiError> {
@@ -536,8 +607,7 @@ mod tests {
     }
 
     fn describe(s: &Service, instance: &str, now: Instant) -> Value {
-        let result = s.describe_instance("r1", instance, now).unwrap();
-        serde_json::to_value(result).unwrap()["instance"].clone()
+        call(s, "describeInstance", "r1", Some(instance), "", now).unwrap()["instance"].clone()
     }
 
     /// The ids of the secondary interfaces `describeInstance` shows.
@@ -558,8 +628,7 @@ mod tests {
     }
 
     fn list(s: &Service, query: &str, now: Instant) -> (Vec<String>, usize) {
-        let result = s.describe_instances("r1", &parse_list(query).unwrap(), now);
-        let json = serde_json::to_value(&result).unwrap();
+        let json = call(s, "describeInstances", "r1", None, query, now).unwrap();
         let ids = json["instances"]
             .as_array()
             .unwrap()
@@ -607,18 +676,19 @@ mod tests {
     #[test]
     fn another_region_hides_the_instance() {
         let s = service(Duration::ZERO);
-        let request = AttachRequest {
-            network_interface_id: "port-a".into(),
-            auto_delete: false,
-        };
         let e = s
-            .attach("AK", "r2", "i-1", &request, Instant::now())
+            .attach("AK", "r2", "i-1", "port-a", false, Instant::now())
             .unwrap_err();
         assert_eq!(e.message, "Instance 'i-1' not found.");
-        let e = s
-            .describe_instance("r2", "i-1", Instant::now())
-            .err()
-            .unwrap();
+        let e = call(
+            &s,
+            "describeInstance",
+            "r2",
+            Some("i-1"),
+            "",
+            Instant::now(),
+        )
+        .unwrap_err();
         assert_eq!((e.http.as_u16(), e.status), (404, "NOT_FOUND"));
         assert_eq!(e.message, "Instance 'i-1' not found.");
         assert_eq!(list(&s, "", Instant::now()).1, 4);

@@ -63,12 +63,43 @@ use jdcloud_vm::Error;
 /// assert!(misspelt.unwrap_err().to_string().contains("unknown field `instance`"));
 /// # Ok::<(), jdcloud_vm::Error>(())
 /// ```
-#[derive(Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EmulatorState {
     pub(crate) credentials: Vec<AccessKey>,
+    #[serde(default)]
     pub(crate) instances: Vec<Instance>,
+    #[serde(default)]
     pub(crate) network_interfaces: Vec<NetworkInterface>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) azs: Vec<crate::world::Az>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) subnets: Vec<crate::world::Subnet>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) security_groups: Vec<crate::world::SecurityGroupDef>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) images: Vec<crate::world::Image>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) instance_types: Vec<crate::world::InstanceType>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) quotas: Vec<crate::world::Quota>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) disks: Vec<crate::world::Disk>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) elastic_ips: Vec<crate::world::ElasticIp>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) keypairs: Vec<crate::world::Keypair>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) templates: Vec<crate::world::Template>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) image_tasks: Vec<crate::world::ImageTask>,
+}
+
+impl Default for EmulatorState {
+    /// The default world, which the binary serves with no `--state`; see the crate's docs.
+    fn default() -> Self {
+        crate::world::default_world()
+    }
 }
 
 /// An access key pair the gateway accepts.
@@ -103,6 +134,31 @@ pub(crate) struct Instance {
     pub(crate) subnet: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) private_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) image_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) key_names: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) hostname: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) launch_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) charge_mode: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub(crate) tags: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) user_data: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) auto_release_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) client_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) owner: Option<String>,
+    /// Deleted by `deleteInstance`: gone once its task ends.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) deleted: bool,
 }
 
 /// An elastic network interface.
@@ -243,12 +299,12 @@ impl SecurityGroup {
 }
 
 /// A VPC's default subnet: `subnet-` and the VPC id without its `vpc-` prefix.
-fn default_subnet(vpc: &str) -> String {
+pub(crate) fn default_subnet(vpc: &str) -> String {
     format!("subnet-{}", vpc.strip_prefix("vpc-").unwrap_or(vpc))
 }
 
 /// `10.x.y.z` from an id's hash, `z` from 2 to 254.
-fn derived_private_ip(id: &str) -> String {
+pub(crate) fn derived_private_ip(id: &str) -> String {
     let h = hash(id);
     format!(
         "10.{}.{}.{}",
@@ -264,7 +320,7 @@ fn host_byte(h: u32) -> u32 {
 }
 
 /// FNV-1a: the same for an id from run to run and platform to platform, unlike `std`'s hasher.
-fn hash(id: &str) -> u32 {
+pub(crate) fn hash(id: &str) -> u32 {
     id.bytes().fold(0x811c_9dc5, |h: u32, b| {
         (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
     })
@@ -375,7 +431,7 @@ impl fmt::Debug for EmulatorState {
             .field("credentials", &self.credentials)
             .field("instances", &self.instances)
             .field("network_interfaces", &self.network_interfaces)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 

@@ -7,20 +7,6 @@ use serde::Serialize;
 
 use crate::state::{Instance, NetworkInterface};
 
-/// `result` of `describeInstance`.
-#[derive(Serialize)]
-pub(crate) struct DescribeInstanceResult {
-    pub(crate) instance: InstanceView,
-}
-
-/// `result` of `describeInstances`.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct DescribeInstancesResult {
-    pub(crate) instances: Vec<InstanceView>,
-    pub(crate) total_count: usize,
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct InstanceView {
@@ -121,46 +107,6 @@ impl InstanceView {
                 .map(|(a, index)| attachment(a.interface, index, a.auto_delete))
                 .collect(),
         }
-    }
-
-    /// The ids of the instance's interfaces, primary first.
-    pub(crate) fn interface_ids(&self) -> impl Iterator<Item = &str> {
-        self.interfaces().map(|n| n.network_interface_id.as_str())
-    }
-
-    /// The primary private IPs of the instance's interfaces, primary first.
-    pub(crate) fn private_ips(&self) -> impl Iterator<Item = &str> {
-        self.interfaces()
-            .map(|n| n.primary_ip.private_ip_address.as_str())
-    }
-
-    fn interfaces(&self) -> impl Iterator<Item = &NetworkInterfaceView> {
-        self.primary_network_interface
-            .iter()
-            .chain(&self.secondary_network_interfaces)
-            .map(|a| &a.network_interface)
-    }
-
-    pub(crate) fn instance_id(&self) -> &str {
-        &self.instance_id
-    }
-    pub(crate) fn instance_name(&self) -> &str {
-        &self.instance_name
-    }
-    pub(crate) fn instance_type(&self) -> &str {
-        &self.instance_type
-    }
-    pub(crate) fn status(&self) -> &str {
-        &self.status
-    }
-    pub(crate) fn az(&self) -> &str {
-        &self.az
-    }
-    pub(crate) fn vpc_id(&self) -> &str {
-        &self.vpc_id
-    }
-    pub(crate) fn subnet_id(&self) -> &str {
-        &self.subnet_id
     }
 }
 

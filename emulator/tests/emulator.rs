@@ -881,7 +881,7 @@ async fn raw_unknown_routes_and_methods_have_jdcloud_errors() {
     let http = plain_http::plain_http();
     let response = http
         .post(format!(
-            "{}/v1/regions/cn-north-1/instances/i-run:rebootInstance",
+            "{}/v1/regions/cn-north-1/instances/i-run:bogusAction",
             emulator.endpoint()
         ))
         .send()

@@ -417,7 +417,7 @@ async fn unknown_routes_are_404_and_other_methods_405() {
         ),
         (
             "POST",
-            "/v1/regions/cn-north-1/instances/i-0:rebootInstance",
+            "/v1/regions/cn-north-1/instances/i-0:bogusAction",
             404,
             "NOT_FOUND",
         ),
@@ -480,11 +480,16 @@ async fn dot_segments_and_encoded_slashes_never_reach_another_instance() {
             "{path}: {json}"
         );
     }
-    // A dot segment as the whole id is just an id that does not exist.
+    // A dot segment as the whole id is an id the spec's pattern refuses, as the SDK does.
     let path = attach_path("..");
     let headers = signed_headers(&emulator, &path, body);
     let answer = exchange(&emulator, &raw_request("POST", &path, &headers, body)).await;
-    assert_error(&answer, 404, "NOT_FOUND", "Instance '..' not found.");
+    assert_error(
+        &answer,
+        400,
+        "INVALID_ARGUMENT",
+        "instanceId must match ^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+    );
 
     assert_eq!(emulator.attached_to("port-1"), None);
     assert_still_serves(&emulator, 1).await;

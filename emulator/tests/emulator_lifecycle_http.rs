@@ -617,7 +617,7 @@ async fn unknown_filters_and_parameters_are_refused_by_name() {
         &emulator,
         Call::get(
             path.clone(),
-            "filters.1.name=imageId&filters.1.values.1=img-1",
+            "filters.1.name=bogusName&filters.1.values.1=img-1",
         ),
     )
     .await;
@@ -626,8 +626,8 @@ async fn unknown_filters_and_parameters_are_refused_by_name() {
     assert!(answer.1["error"]["message"]
         .as_str()
         .unwrap()
-        .starts_with("Unsupported filter name 'imageId' in filters.1"));
-    let answer = send(&emulator, Call::get(path, "tags.1.key=env")).await;
+        .starts_with("Unsupported filter name 'bogusName' in filters.1"));
+    let answer = send(&emulator, Call::get(path, "bogus=1")).await;
     assert_eq!(
         answer.1["error"]["status"], "INVALID_ARGUMENT",
         "{}",
@@ -733,19 +733,20 @@ async fn the_query_is_part_of_the_signature() {
 #[tokio::test]
 async fn other_methods_on_the_describe_paths_are_405_with_allow_get() {
     let emulator = emulator().await;
-    for path in [
-        instance_path(REGION, "i-run"),
-        format!("/v1/regions/{REGION}/instances"),
+    // The spec's other operations on the same paths: deleteInstance, createInstances.
+    for (path, allow) in [
+        (instance_path(REGION, "i-run"), &b"DELETE, GET"[..]),
+        (format!("/v1/regions/{REGION}/instances"), &b"GET, POST"[..]),
     ] {
         let response = plain_http::plain_http()
-            .post(format!("{}{path}", emulator.endpoint()))
+            .put(format!("{}{path}", emulator.endpoint()))
             .send()
             .await
             .unwrap();
         assert_eq!(response.status().as_u16(), 405, "{path}");
         assert_eq!(
             response.headers().get("allow").map(|v| v.as_bytes()),
-            Some(&b"GET"[..])
+            Some(allow)
         );
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["error"]["status"], "METHOD_NOT_ALLOWED");

@@ -3,7 +3,9 @@
 //! used twice, every interface attached to its instance, and nothing left behind by a round:
 //! neither tasks (connections, timers) nor memory.
 //!
-//! `cargo test --all-features --test load -- --nocapture` prints the figures.
+//! And 64 `createInstances` racing on one client token: one set of instances.
+//!
+//! `cargo test -p jdcloud-vm-emulator --test load -- --nocapture` prints the figures.
 
 use std::{
     collections::HashSet,
@@ -242,4 +244,49 @@ async fn four_thousand_signed_attaches_256_in_flight_without_a_failure_or_a_leak
         growth < 16 * 1024,
         "the process grew by {growth} KiB in a round that should have left nothing behind"
     );
+}
+
+/// 64 `createInstances` racing on one `clientToken`, through the SDK: one set of instances,
+/// every answer naming it.
+#[tokio::test]
+async fn creates_racing_on_one_token_create_one_set() {
+    let emulator = Emulator::start(EmulatorState::default()).await.unwrap();
+    let client = Client::builder()
+        .credentials(Credentials::new("AKEMULATOR", "SKEMULATOR"))
+        .endpoint(emulator.endpoint())
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    let spec: jdcloud_vm::types::InstanceSpec = serde_json::from_value(serde_json::json!({
+        "az": "cn-north-1a", "instanceType": "g.n2.medium", "imageId": "img-centos-7", "name": "race",
+        "primaryNetworkInterface": {"networkInterface": {"subnetId": "subnet-default"}}}))
+    .unwrap();
+    let mut calls = JoinSet::new();
+    for _ in 0..64 {
+        let (client, spec) = (client.clone(), spec.clone());
+        calls.spawn(async move {
+            client
+                .create_instances()
+                .region_id(REGION)
+                .instance_spec(spec)
+                .max_count(3)
+                .client_token("one-token-for-all")
+                .send()
+                .await
+                .map(|r| r.into_inner().result.instance_ids)
+        });
+    }
+    let mut sets = HashSet::new();
+    while let Some(answer) = calls.join_next().await {
+        sets.insert(answer.unwrap().unwrap());
+    }
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(sets.iter().next().unwrap().len(), 3);
+    let listed = client
+        .describe_instances()
+        .region_id(REGION)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.result.total_count, 3);
 }
