@@ -16,7 +16,8 @@ and body field (nested types included: every property of every object, lists of 
 one); `sparse`, every parameter and field but nested types with their required properties only
 (what an SDK adds on its own inside an object shows); the idempotency token's name, if any; and a
 minimal answer valid for the operation's 200 schema (`answer`: its required fields only, for the
-Rust client to decode).
+Rust client to decode). And, from the overlay's `sdk_differences`, the operations the official SDK
+does not have (`what: extra` at an operation), with their reasons (`notInTheOfficialSdk`).
 
 With --endpoint it also sends each operation, once per set of values, through the official SDK:
 `<Op>Parameters` with the required parameters in its constructor and the others through their
@@ -44,6 +45,7 @@ import argparse
 import importlib
 import inspect
 import json
+import os
 import re
 import sys
 import zlib
@@ -526,6 +528,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--spec", default="spec/vm.yaml")
     parser.add_argument("--out")
+    parser.add_argument(
+        "--overlay", help="spec/overlay.yaml (default: beside --spec), for its sdk_differences"
+    )
     parser.add_argument("--endpoint")
     parser.add_argument("--rust-draft", nargs="*", metavar="OPERATION")
     parser.add_argument(
@@ -544,7 +549,16 @@ def main():
     except Unsatisfiable as e:
         print("python_sdk_differential: %s" % e, file=sys.stderr)
         return 2
-    result = {"order": order, "operations": ops}
+    # The operations the spec has and the SDK lacks, each with its reason, in the overlay.
+    overlay_path = args.overlay or os.path.join(os.path.dirname(args.spec), "overlay.yaml")
+    not_in_sdk = {}
+    if os.path.exists(overlay_path):
+        with open(overlay_path, encoding="utf-8") as f:
+            overlay = yaml.safe_load(f) or {}
+        for entry in overlay.get("sdk_differences") or []:
+            if entry.get("what") == "extra" and "." not in entry.get("at", "."):
+                not_in_sdk[entry["at"]] = entry.get("reason", "")
+    result = {"order": order, "operations": ops, "notInTheOfficialSdk": not_in_sdk}
     if args.endpoint:
         records = send_all(spec, ops, order, args.endpoint)
         for op_id, record in records.items():
