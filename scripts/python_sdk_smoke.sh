@@ -13,7 +13,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
-cargo build --quiet -p jdcloud-vm-emulator --bin jdcloud-vm-emulator
+cargo build --quiet --workspace --all-features --bin jdcloud-vm-emulator
 target_dir="$(cargo metadata --format-version 1 --no-deps \
   | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 emulator="$target_dir/debug/jdcloud-vm-emulator"

@@ -105,7 +105,7 @@ fn leading_code(s: &str) -> Option<String> {
     Some(s[..end].trim().to_owned())
 }
 
-/// `取值范围[10, 100]`, `取值范围：`[1,100]``, `取值范围为：`[1-200]``: the ranges stated right
+/// ``取值范围[10, 100]``, ``取值范围：`[1,100]` ``, ``取值范围为：`[1-200]` ``: the ranges stated right
 /// after the keyword.
 fn keyword_ranges(d: &str) -> Vec<(i64, i64)> {
     let mut out = Vec::new();
