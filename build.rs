@@ -6,6 +6,8 @@
 #[allow(dead_code)]
 #[path = "src/answer_path.rs"]
 mod answer_path;
+#[path = "build_support/answer_builders.rs"]
+mod answer_builders;
 #[path = "build_support/api_version.rs"]
 mod api_version;
 #[path = "build_support/builders.rs"]
@@ -60,6 +62,7 @@ fn generate() -> Result<(), String> {
     property_order::keep_spec_order(&mut file, &spec);
     api_version::drop_api_version_header(&mut file, SPEC)?;
     builders::finish(&mut file, &spec, &errors).map_err(|e| format!("{SPEC}: {e}"))?;
+    answer_builders::drop(&mut file, &spec);
     file.items
         .extend(waiters::generate(&spec, &errors).map_err(|e| format!("{SPEC}: {e}"))?);
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));

@@ -5,11 +5,15 @@
 #       default features, and tokio to run it;
 #   (b) the hand-written equivalent: reqwest with its default features, tokio, serde,
 #       serde_json, hmac, sha2, uuid, base64, at the version requirements of this crate's
-#       Cargo.toml, signing and sending one call by hand.
+#       Cargo.toml, signing and sending one call by hand (the bar: a/b within 1.35x);
+#   (c) for scale, (b) with the types of the whole API as a hand-written client of the 63
+#       operations would carry them: the generated `types` module of (a)'s first build without
+#       its builders (structs and enums with serde derives, the validating newtypes and their
+#       regress patterns), compiled into (b)'s program.
 #
 # Each is a tiny generated crate whose main.rs uses its dependencies (so they are compiled, not
 # only checked), built with `cargo build` (debug) in a fresh target directory, taking turns
-# (a, b, a, b); the best of two per side is printed, and the ratio a/b. Both start from this
+# (a, b, c, a, b, c); the best of two per side is printed, and the ratios a/b and a/c. Both start from this
 # crate's Cargo.lock, so the crates they share resolve to the same versions, and share the same
 # CARGO_HOME (the registry is fetched once, then builds run offline). Then the rebuild of (a)
 # after an edit of the spec (a comment appended to spec/vm.yaml in the copy: the real spec is
@@ -44,7 +48,7 @@ print(dep if isinstance(dep, str) else dep["version"])
 EOF
 }
 
-mkdir -p "$work/a/src" "$work/b/src"
+mkdir -p "$work/a/src" "$work/b/src" "$work/c/src"
 cat > "$work/a/Cargo.toml" <<EOF
 [package]
 name = "cost-a-sdk"
@@ -162,7 +166,33 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 EOF
 
-for side in a b; do
+# (c): (b)'s program and dependencies, regress (the patterns' checks), and src/types.rs, written
+# from (a)'s generated code after its first build (extract_types).
+sed -e 's/^name = "cost-b-hand-written"/name = "cost-c-hand-written-types"/' \
+    -e "s/^base64 = .*/&\nregress = \"$(req regress)\"/" "$work/b/Cargo.toml" > "$work/c/Cargo.toml"
+{
+    printf '#[allow(dead_code, clippy::all)]\nmod types;\n'
+    sed 's/let answer: Answer = http/let answer: types::AttachNetworkInterfaceResponse = http/' \
+        "$work/b/src/main.rs"
+} > "$work/c/src/main.rs"
+extract_types() {
+    python3 - "$(ls "$1"/debug/build/jdcloud-vm-*/out/vm.rs | head -n 1)" <<'PY' > "$work/c/src/types.rs"
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")
+start = lines.index("pub mod types {")
+end = lines.index("}", start)
+body = lines[start + 1:end]
+# Without `mod builder` (indented 4, closed by the first line of 4 spaces and a brace).
+b = body.index("    pub mod builder {")
+body = body[:b] + body[body.index("    }", b) + 1:]
+text = "\n".join(body)
+text = re.sub(r"\n    impl (\w+) \{\n        pub fn builder\(\) -> builder::\w+ \{\n"
+              r"            Default::default\(\)\n        \}\n    \}", "", text)
+print(text)
+PY
+}
+
+for side in a b c; do
     cp "$root/Cargo.lock" "$work/$side/Cargo.lock"
     cargo fetch --quiet --manifest-path "$work/$side/Cargo.toml"
 done
@@ -181,8 +211,9 @@ build() {
 echo "load before: $(uptime)"
 declare -A wall cpu
 for round in 1 2; do
-    for side in a b; do
+    for side in a b c; do
         build "$side" "$work/target-$side-$round"
+        if [[ "$side-$round" == a-1 ]]; then extract_types "$work/target-a-1"; fi
         wall[$side-$round]=$W
         cpu[$side-$round]=$C
         echo "round $round ($side): $W s wall, $C s CPU   [load average when done: $(cut -d' ' -f1-3 /proc/loadavg)]"
@@ -194,6 +225,7 @@ done
 best() { printf '%s\n' "$@" | sort -g | head -n 1; }
 aw=$(best "${wall[a-1]}" "${wall[a-2]}"); ac=$(best "${cpu[a-1]}" "${cpu[a-2]}")
 bw=$(best "${wall[b-1]}" "${wall[b-2]}"); bc=$(best "${cpu[b-1]}" "${cpu[b-2]}")
+cw=$(best "${wall[c-1]}" "${wall[c-2]}"); cc=$(best "${cpu[c-1]}" "${cpu[c-2]}")
 
 printf '\n# A change of the spec: a comment appended (in the copy).\n' >> "$work/repo/spec/vm.yaml"
 build a "$work/target-a-2"
@@ -205,5 +237,8 @@ echo "  (a) jdcloud-vm, default features:        ${aw} s wall, ${ac} s CPU"
 echo "  (b) hand-written (reqwest defaults, ...): ${bw} s wall, ${bc} s CPU"
 awk -v aw="$aw" -v bw="$bw" -v ac="$ac" -v bc="$bc" \
     'BEGIN { printf "  ratio a/b: %.2fx wall, %.2fx CPU (target: within 1.35x)\n", aw / bw, ac / bc }'
+echo "  (c) (b) with the whole API's types:      ${cw} s wall, ${cc} s CPU"
+awk -v aw="$aw" -v cw="$cw" -v ac="$ac" -v cc="$cc" \
+    'BEGIN { printf "  ratio a/c: %.2fx wall, %.2fx CPU\n", aw / cw, ac / cc }'
 echo "rebuild of (a) after editing the spec: ${rw} s wall, ${rc} s CPU"
 echo "load after: $(uptime)"

@@ -1,5 +1,5 @@
-//! The OpenAPI document from the pages and the overlay (conventions: /work/PLAN.md,
-//! "Conventions of spec/vm.yaml", restated in xtask/README.md).
+//! The OpenAPI document from the pages and the overlay (its conventions: xtask/README.md,
+//! "What it writes").
 
 use std::collections::BTreeMap;
 
