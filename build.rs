@@ -3,11 +3,11 @@
 //! The generated code lands in `$OUT_DIR/vm.rs` and is included by `src/generated.rs`; it is
 //! never checked in, so editing the spec and rebuilding is all an API update takes.
 
+#[path = "build_support/answer_builders.rs"]
+mod answer_builders;
 #[allow(dead_code)]
 #[path = "src/answer_path.rs"]
 mod answer_path;
-#[path = "build_support/answer_builders.rs"]
-mod answer_builders;
 #[path = "build_support/api_version.rs"]
 mod api_version;
 #[path = "build_support/builders.rs"]

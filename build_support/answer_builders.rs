@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 
 use openapiv3::{OpenAPI, ReferenceOr};
 
+use crate::builders::{module_mut, self_name};
+
 /// Drops the builder of every operation's success answer and of its `result`.
 pub fn drop(file: &mut syn::File, spec: &OpenAPI) {
     let answers = answer_schemas(spec);
@@ -17,9 +19,9 @@ pub fn drop(file: &mut syn::File, spec: &OpenAPI) {
     // `impl X { pub fn builder() -> builder::X { … } }`
     types.retain_mut(|item| match item {
         syn::Item::Impl(block) if block.trait_.is_none() && answers.contains(&self_name(block)) => {
-            block.items.retain(
-                |i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "builder"),
-            );
+            block
+                .items
+                .retain(|i| !matches!(i, syn::ImplItem::Fn(f) if f.sig.ident == "builder"));
             !block.items.is_empty()
         }
         _ => true,
@@ -69,20 +71,4 @@ fn answer_schemas(spec: &OpenAPI) -> BTreeSet<String> {
         }
     }
     out
-}
-
-fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<syn::Item>> {
-    items.iter_mut().find_map(|item| match item {
-        syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
-        _ => None,
-    })
-}
-
-/// The last segment of the type an `impl` block is for (`super::X` is `X`).
-fn self_name(block: &syn::ItemImpl) -> String {
-    match &*block.self_ty {
-        syn::Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
-        _ => None,
-    }
-    .unwrap_or_default()
 }

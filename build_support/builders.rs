@@ -783,15 +783,15 @@ fn module<'a>(items: &'a [syn::Item], name: &str) -> Option<&'a Vec<syn::Item>> 
     })
 }
 
-fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<syn::Item>> {
+pub fn module_mut<'a>(items: &'a mut [syn::Item], name: &str) -> Option<&'a mut Vec<syn::Item>> {
     items.iter_mut().find_map(|item| match item {
         syn::Item::Mod(m) if m.ident == name => m.content.as_mut().map(|(_, items)| items),
         _ => None,
     })
 }
 
-/// The name of the type an `impl` block is for.
-fn self_name(block: &syn::ItemImpl) -> String {
+/// The name of the type an `impl` block is for (the last segment: `super::X` is `X`).
+pub fn self_name(block: &syn::ItemImpl) -> String {
     match &*block.self_ty {
         syn::Type::Path(p) => p
             .path
