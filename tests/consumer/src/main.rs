@@ -1,10 +1,8 @@
 //! A program with reqwest clients of its own, before and after the SDK's client: none of them
 //! may panic, and the SDK's call must go through (see Cargo.toml).
 
+use jdcloud_vm::{Client, Credentials};
 use jdcloud_vm_emulator::{Emulator, EmulatorState};
-use jdcloud_vm::{
-    Client, Credentials,
-};
 
 const STATE: &str = r#"{
   "credentials": [{"access_key": "AKCHECK", "secret_key": "SKCHECK"}],
