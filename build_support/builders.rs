@@ -1,10 +1,11 @@
 //! What build.rs adds to progenitor's operation builders (`mod builder`), and the few changes it
 //! makes in them, each on syn's structures and each for a reason of correctness:
 //!
-//! - `send()` returns `jdcloud_vm::Error`: progenitor's `send` becomes the private
-//!   `send_generated`, and a `send` beside it checks the spec's numeric bounds (which typify does
-//!   not), calls it and converts its error (src/progenitor_errors.rs). So `?` shows the
-//!   classified error, and no stand-in response reaches a caller.
+//! - `send()` returns `jdcloud_vm::Error`: progenitor's `send` is cut before its hooks into the
+//!   private `build_request` (`only_build_the_request`), and a `send` beside it checks the
+//!   spec's numeric bounds (which typify does not), builds the request (its refusals through
+//!   src/progenitor_errors.rs), and hands it to `crate::hooks::execute` and `decode`: sign,
+//!   send, classify, retry, decode. So `?` shows the classified error.
 //! - A setter per field of the JSON body (`.network_interface_id(..)`), with the signature of
 //!   typify's body builder, through `body_map`.
 //! - Parameter setters keep the reason a value was refused (progenitor drops it), so the error
@@ -71,8 +72,7 @@ pub fn finish(
             let fn_name = function.sig.ident.to_string();
             existing.push(fn_name.clone());
             if fn_name == "send" {
-                function.sig.ident = format_ident!("send_generated");
-                function.vis = syn::Visibility::Inherited;
+                let output = function.sig.output.clone();
                 let indexed: Vec<&str> = params
                     .iter()
                     .filter(|p| p.indexed)
@@ -80,7 +80,9 @@ pub fn finish(
                     .collect();
                 write_indexed_queries(function, &indexed)
                     .map_err(|what| format!("operation `{id}`: {what}"))?;
-                send = Some((function.attrs.clone(), function.sig.output.clone()));
+                only_build_the_request(function)
+                    .map_err(|what| format!("operation `{id}`: {what}"))?;
+                send = Some((function.attrs.clone(), output));
             } else if params.iter().any(|p| p.field == fn_name) {
                 keep_refusal_reason(function);
             }
@@ -198,9 +200,10 @@ pub fn finish(
                     self,
                 ) -> ::std::result::Result<ResponseValue<#success>, crate::Error> {
                     #(#checks)*
-                    self #token .send_generated()
-                        .await
-                        .map_err(|e| crate::progenitor_errors::into_error(e, #operation))
+                    let (client, request) = self #token .build_request()
+                        .map_err(|e| crate::progenitor_errors::into_error(e, #operation))?;
+                    let answer = crate::hooks::execute(client, request, #operation).await?;
+                    crate::hooks::decode(answer, #operation)
                 }
             }
         };
@@ -210,6 +213,54 @@ pub fn finish(
             builder.push(syn::parse2(paged).map_err(|e| format!("operation `{id}`: {e}"))?);
         }
     }
+    Ok(())
+}
+
+/// progenitor's `send` builds the request, then runs the hooks and decodes the answer, a
+/// future of its own for each operation. It keeps the first half, as the plain
+/// `fn build_request(self) -> Result<(&Client, reqwest::Request), Error<ErrorResponse>>`; the
+/// second is `crate::hooks::execute`, one future for every operation, and the plain generic
+/// `crate::hooks::decode`: less for the compiler than 63 futures of their own (BENCHMARKS.md,
+/// Build cost), and the body the hooks read is decoded as it is instead of rebuilt into a
+/// `reqwest::Response` for progenitor to read again.
+fn only_build_the_request(function: &mut syn::ImplItemFn) -> Result<(), String> {
+    let at = function
+        .block
+        .stmts
+        .iter()
+        .position(|stmt| match stmt {
+            syn::Stmt::Local(local) => {
+                matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "info")
+            }
+            _ => false,
+        })
+        .ok_or("progenitor's `send` has no `let info = OperationInfo { … }`; build_support/builders.rs expects progenitor 0.15's code")?;
+    let builds_request = function.block.stmts[..at].iter().any(|stmt| {
+        matches!(stmt, syn::Stmt::Local(local)
+            if matches!(&local.pat, syn::Pat::Ident(p) if p.ident == "request"))
+    });
+    if !builds_request || function.sig.asyncness.is_none() {
+        return Err(
+            "progenitor's `send` is not an async fn building `request` before \
+                    `info`; build_support/builders.rs expects progenitor 0.15's code"
+                .to_owned(),
+        );
+    }
+    function.block.stmts.truncate(at);
+    function
+        .block
+        .stmts
+        .push(syn::Stmt::Expr(parse_quote!(Ok((client, request))), None));
+    function.sig.asyncness = None;
+    function.sig.ident = format_ident!("build_request");
+    function.sig.output = parse_quote! {
+        -> ::std::result::Result<
+            (&'a super::Client, ::reqwest::Request),
+            progenitor_client::Error<types::ErrorResponse>,
+        >
+    };
+    function.vis = syn::Visibility::Inherited;
+    function.attrs.retain(|a| !a.path().is_ident("doc"));
     Ok(())
 }
 

@@ -1,9 +1,9 @@
-//! The hooks progenitor's generated code calls for every request: sign each attempt afresh,
-//! send it, classify the answer, retry what is safe.
+//! What every call goes through once the generated code has built its request: sign each
+//! attempt afresh, send it, classify the answer, retry what is safe, decode a success.
 //!
-//! Data flows one way: the generated builder makes a `reqwest::Request`; [`ClientHooks::exec`]
-//! runs the attempts; the generated code then decodes a success, and a failure goes back as a
-//! stand-in response (src/progenitor_errors.rs) that the generated `send()` turns into [`Error`].
+//! Data flows one way: the generated builder makes a `reqwest::Request` (progenitor's code,
+//! cut before its hooks: build_support/builders.rs); [`send`] runs the attempts and decodes the
+//! answer as the operation's response type; a failure is an [`Error`] from the start.
 
 use std::{
     fmt,
@@ -11,11 +11,8 @@ use std::{
     time::{Instant, SystemTime},
 };
 
-use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::{
-    header::{HeaderMap, HeaderName, HeaderValue},
-    ResponseBuilderExt as _,
-};
+use progenitor_client::{ClientInfo, ResponseValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tracing::Instrument as _;
 
 use crate::{
@@ -192,45 +189,57 @@ fn region_of(url: &reqwest::Url) -> String {
 }
 
 /// A successful answer, read whole.
-struct Answer {
+pub(crate) struct Answer {
     status: reqwest::StatusCode,
-    version: reqwest::Version,
     headers: HeaderMap,
     body: Vec<u8>,
 }
 
-impl ClientHooks<SigningContext> for Client {
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let url = request.url().clone();
-        let region = region_of(&url);
-        let span = tracing::debug_span!("jdcloud_vm.call", operation = info.operation_id, region = %region);
-        Ok(
-            // Boxed: the attempts' state is most of a call's future (3.4 KB unboxed, 1.9 KB
-            // so), which a caller's task holds and moves: fewer instructions per call 64 in
-            // flight (cachegrind, BENCHMARKS.md).
-            match Box::pin(
-                self.call(request, &region, info.operation_id)
-                    .instrument(span),
-            )
-            .await
-            {
-                Ok(answer) => {
-                    let mut response = http::Response::builder()
-                        .status(answer.status)
-                        .version(answer.version)
-                        .url(url)
-                        .body(answer.body)
-                        .expect("the status and version come from a response");
-                    *response.headers_mut() = answer.headers;
-                    reqwest::Response::from(response)
-                }
-                Err(error) => crate::progenitor_errors::stand_in(error),
-            },
-        )
+/// Sends a request the generated `send()` built: every attempt of the call ([`Client::call`]) in
+/// a `jdcloud_vm.call` span. Not generic: one future for every operation; the generated
+/// `send()` then decodes the answer with [`decode`] (build_support/builders.rs,
+/// `only_build_the_request`).
+pub(crate) async fn execute(
+    client: &Client,
+    request: reqwest::Request,
+    operation: &'static str,
+) -> Result<Answer, Error> {
+    let region = region_of(request.url());
+    let span = tracing::debug_span!("jdcloud_vm.call", operation, region = %region);
+    // Boxed: the attempts' state is most of a call's future (3.4 KB unboxed, 1.9 KB so), which
+    // a caller's task holds and moves: fewer instructions per call 64 in flight (cachegrind,
+    // BENCHMARKS.md).
+    Box::pin(client.call(request, &region, operation).instrument(span))
+        .await
+        .map_err(|e| e.with_operation(operation))
+}
+
+/// The answer of a call as the operation's response type `T`.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    answer: Answer,
+    operation: &'static str,
+) -> Result<ResponseValue<T>, Error> {
+    let status = answer.status.as_u16();
+    let failed = |kind, message: String| {
+        Err(Error::new(kind)
+            .with_status(status)
+            .with_message(message)
+            .with_request_id(classify::request_id(&answer.headers, &answer.body))
+            .with_operation(operation))
+    };
+    // Every operation of the spec has one success answer, `200` (build.rs checks).
+    if answer.status != reqwest::StatusCode::OK {
+        return failed(
+            classify::kind_for(status, None, ""),
+            "an answer the API does not describe".to_owned(),
+        );
+    }
+    match serde_json::from_slice(&answer.body) {
+        Ok(inner) => Ok(ResponseValue::new(inner, answer.status, answer.headers)),
+        Err(e) => failed(
+            ErrorKind::MalformedResponse,
+            format!("the answer does not match the API's schema: {e}"),
+        ),
     }
 }
 
@@ -317,7 +326,6 @@ impl Client {
             .await
             .map_err(transport_error)?;
         let status = response.status();
-        let version = response.version();
         let headers = std::mem::take(response.headers_mut());
         let too_large = || {
             Error::new(ErrorKind::MalformedResponse)
@@ -345,7 +353,6 @@ impl Client {
         classify::classify(status.as_u16(), &headers, &body)?;
         Ok(Answer {
             status,
-            version,
             headers,
             body,
         })
@@ -364,7 +371,6 @@ impl Answer {
         );
         Answer {
             status: reqwest::StatusCode::OK,
-            version: reqwest::Version::HTTP_11,
             headers,
             body: serde_json::json!({ "requestId": request_id, "result": {} })
                 .to_string()
