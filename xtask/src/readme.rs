@@ -91,7 +91,12 @@ fn first_sentences(summary: &str) -> String {
         None => (summary.as_str(), ""),
     };
     let en = en.split('<').next().unwrap_or_default();
-    let en = match en.find(". ") {
+    // A sentence ends at `. `, but not at the `1. ` of a numbered list.
+    let end = en
+        .match_indices(". ")
+        .find(|(at, _)| !en[..*at].ends_with(|c: char| c.is_ascii_digit()))
+        .map(|(at, _)| at);
+    let en = match end {
         Some(at) => &en[..=at],
         None => en.trim(),
     };
@@ -111,6 +116,10 @@ mod tests {
         assert_eq!(
             super::first_sentences("创建云主机。 Create VMs, in three modes. See <a>x</a>"),
             "创建云主机。 Create VMs, in three modes."
+        );
+        assert_eq!(
+            super::first_sentences("创建。 Three modes: 1. common, 2. from a template. More."),
+            "创建。 Three modes: 1. common, 2. from a template."
         );
     }
 }

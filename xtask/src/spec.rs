@@ -164,18 +164,29 @@ pub fn escape_shortcut_links(md: &str) -> String {
     out
 }
 
-/// The first sentence of a line (up to `。` or `. `), for summaries.
-fn first_sentence(line: &str) -> String {
-    let line = line.trim();
+/// The first sentence of a description, for summaries: of its first paragraph (the en pages
+/// wrap their lines), up to `。` or `. ` (not the `1. ` of a numbered list).
+pub(crate) fn first_sentence(description: &str) -> String {
+    let paragraph = description
+        .trim()
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let sentence_end = paragraph
+        .match_indices(". ")
+        .find(|(i, _)| !paragraph[..*i].ends_with(|c: char| c.is_ascii_digit()))
+        .map(|(i, _)| i + 1);
     let cut = [
-        line.find('。').map(|i| i + '。'.len_utf8()),
-        line.find(". ").map(|i| i + 1),
+        paragraph.find('。').map(|i| i + '。'.len_utf8()),
+        sentence_end,
     ]
     .into_iter()
     .flatten()
     .min()
-    .unwrap_or(line.len());
-    escape_shortcut_links(&absolute_links(line[..cut].trim()))
+    .unwrap_or(paragraph.len());
+    escape_shortcut_links(&absolute_links(paragraph[..cut].trim()))
 }
 
 /// The English a page pair gives each Chinese field description: where a field has no English
@@ -645,7 +656,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
         let mut o = Map::new();
         o.insert("operationId".into(), id.as_str().into());
         o.insert("tags".into(), json!([op.tag]));
-        let zh_summary = first_sentence(op.zh.description.lines().next().unwrap_or_default());
+        let zh_summary = first_sentence(&op.zh.description);
         let en_desc = match en {
             Some(e) => e.description.clone(),
             None => overlay
@@ -655,7 +666,7 @@ pub fn build(ops: Vec<Operation>, overlay: &Overlay) -> Result<Built, String> {
                 .cloned()
                 .unwrap_or_default(),
         };
-        let en_summary = first_sentence(en_desc.lines().next().unwrap_or_default());
+        let en_summary = first_sentence(&en_desc);
         let (zh_summary, en_summary) = (zh_summary.as_str(), en_summary.as_str());
         let summary = [zh_summary, en_summary]
             .iter()

@@ -558,3 +558,22 @@ fn the_overlay_extensions_pass_through() {
         "describeInstance"
     );
 }
+
+#[test]
+fn summaries_are_the_first_sentence_of_the_first_paragraph() {
+    // The en pages wrap their lines; a numbered list's `1. ` does not end a sentence.
+    assert_eq!(
+        spec::first_sentence(
+            "Associate an EIP with the primary IP of the\nprimary interface of a VM.\n\nMore."
+        ),
+        "Associate an EIP with the primary IP of the primary interface of a VM."
+    );
+    assert_eq!(
+        spec::first_sentence("Create VMs in three modes: 1. common, 2. from a template. More."),
+        "Create VMs in three modes: 1. common, 2. from a template."
+    );
+    assert_eq!(
+        spec::first_sentence("创建云主机。实例有三种创建方式"),
+        "创建云主机。"
+    );
+}
