@@ -2,8 +2,8 @@
 //! attempt afresh, send it, classify the answer, retry what is safe, decode a success.
 //!
 //! Data flows one way: the generated builder makes a `reqwest::Request` (progenitor's code,
-//! cut before its hooks: build_support/builders.rs); [`send`] runs the attempts and decodes the
-//! answer as the operation's response type; a failure is an [`Error`] from the start.
+//! cut before its hooks: build_support/builders.rs); [`execute`] runs the attempts, [`decode`]
+//! reads the answer as the operation's response type; a failure is an [`Error`] from the start.
 
 use std::{
     fmt,

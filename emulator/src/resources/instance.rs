@@ -953,15 +953,19 @@ fn modify_disks(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     done()
 }
 
-fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
-    let at = changeable(w, ctx, a, &["running", "stopped"])?;
-    let disk_id = a.text("diskId");
-    let disk_at = w
-        .state
+/// The index of the disk `disk_id` of the caller's region, or the documented `404`.
+fn disk_in_region(w: &World, ctx: &Ctx<'_>, disk_id: &str) -> Result<usize, ApiError> {
+    w.state
         .disks
         .iter()
         .position(|d| d.id == disk_id && d.region == ctx.region)
-        .ok_or_else(|| not_found(format!("Disk '{disk_id}' not found.")))?;
+        .ok_or_else(|| not_found(format!("Disk '{disk_id}' not found.")))
+}
+
+fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
+    let at = changeable(w, ctx, a, &["running", "stopped"])?;
+    let disk_id = a.text("diskId");
+    let disk_at = disk_in_region(w, ctx, &disk_id)?;
     let i = &w.state.instances[at];
     let disk = &w.state.disks[disk_at];
     if disk.attached_to.is_some() {
@@ -1019,12 +1023,7 @@ fn attach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
 fn detach_disk(w: &mut World, ctx: &Ctx<'_>, a: &Args<'_>) -> Outcome {
     let at = changeable(w, ctx, a, &["running", "stopped"])?;
     let disk_id = a.text("diskId");
-    let disk_at = w
-        .state
-        .disks
-        .iter()
-        .position(|d| d.id == disk_id && d.region == ctx.region)
-        .ok_or_else(|| not_found(format!("Disk '{disk_id}' not found.")))?;
+    let disk_at = disk_in_region(w, ctx, &disk_id)?;
     let id = w.state.instances[at].id.clone();
     let disk = &mut w.state.disks[disk_at];
     if disk.attached_to.as_deref() != Some(&id) {
